@@ -1,0 +1,441 @@
+"""The command line: one obvious job per command.
+
+Machine output (JSON lines, CSV) goes alone to stdout; progress bars, logs and
+summaries go to stderr. A command that cannot do its job prints one line
+``error: <reason>`` on stderr and exits with status 1 (2 for usage errors); set
+``ADSENTRY_DEBUG=1`` to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from adsentry import __version__
+from adsentry.errors import AdsentryError
+
+app = typer.Typer(
+    name="adsentry",
+    help="Find trafficking networks in online ads: extract, link, explain.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+DbOption = Annotated[
+    Path, typer.Option("--db", help="Case database (SQLite file).", envvar="ADSENTRY_DB")
+]
+RegionOption = Annotated[
+    str,
+    typer.Option(
+        "--region",
+        help="ISO 3166-1 alpha-2 country for phone numbers written without country code.",
+        envvar="ADSENTRY_REGION",
+    ),
+]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn expected failures into one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except AdsentryError as exc:
+        if os.environ.get("ADSENTRY_DEBUG"):
+            raise
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        _say("interrupted: what was committed is kept; run the command again to finish")
+        raise typer.Exit(130) from None
+    except BrokenPipeError:
+        # stdout closed early (e.g. `| head`): not an error.
+        sys.stderr.close()
+        raise typer.Exit(0) from None
+
+
+def _say(line: str) -> None:
+    """One unwrapped line on stderr (Rich would wrap it at the terminal width)."""
+    sys.stderr.write(line.replace("\n", " ") + "\n")
+    sys.stderr.flush()
+
+
+def _check_region(region: str) -> str:
+    import phonenumbers
+
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise AdsentryError(
+            f"--region {region!r}: not an ISO 3166-1 alpha-2 code phonenumbers knows"
+        )
+    return code
+
+
+def _check_workers(workers: int | None) -> int:
+    from adsentry.pipeline import default_workers
+
+    if workers is None:
+        return default_workers()
+    if workers < 1:
+        raise AdsentryError(f"--workers {workers}: must be 1 or more")
+    return workers
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[ads]:>10,} ads"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal and not os.environ.get("ADSENTRY_PROGRESS"),
+    )
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"adsentry {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """adsentry: data tooling that fights human trafficking in online ads."""
+
+
+@app.command()
+def analyze(
+    files: Annotated[list[Path], typer.Argument(help="JSONL or CSV files of ads (.gz too).")],
+    db: DbOption = Path("adsentry.db"),
+    source: Annotated[
+        str | None, typer.Option(help="Source name for every ad (default: record or file).")
+    ] = None,
+    region: RegionOption = "US",
+    workers: Annotated[
+        int | None, typer.Option(help="Processes for the per-ad stages (default: cores).")
+    ] = None,
+    field_map: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Field mapping FIELD=COLUMN, e.g. body=description."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Ads per transaction.")] = 500,
+) -> None:
+    """Read ads, extract phones, e-mails and links, and store them in the case database."""
+    with _errors():
+        report = run_analyze(files, db, source, region, workers, field_map, batch_size)
+        print_analyze_summary(report, db)
+
+
+def run_analyze(
+    files: list[Path],
+    db: Path,
+    source: str | None,
+    region: str,
+    workers: int | None,
+    field_map: list[str] | None,
+    batch_size: int = 500,
+) -> Any:
+    """Shared by ``analyze`` and ``demo``: validate options, run with a progress bar."""
+    from adsentry.io.readers import AdReader, parse_field_map
+    from adsentry.pipeline import PipelineConfig, analyze
+    from adsentry.store import open_store
+
+    region = _check_region(region)
+    n_workers = _check_workers(workers)
+    try:
+        mapping = parse_field_map(field_map)
+    except ValueError as exc:
+        raise AdsentryError(str(exc)) from None
+    if batch_size < 1:
+        raise AdsentryError(f"--batch-size {batch_size}: must be 1 or more")
+    for f in files:  # fail before touching the database
+        AdReader(f)
+    store = open_store(db)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("analyze", total=None, ads=0)
+
+            def update(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total or None)
+
+            report = analyze(
+                files,
+                store,
+                db_path=db,
+                source=source,
+                field_map=mapping,
+                config=PipelineConfig(region=region),
+                workers=n_workers,
+                batch_size=batch_size,
+                progress=update,
+            )
+            progress.update(task, ads=report.ads_read)
+    finally:
+        store.close()
+    return report
+
+
+def print_analyze_summary(report: Any, db: Path) -> None:
+    """The summary table of an analyze run, on stderr."""
+    from adsentry.io.quarantine import quarantine_path
+
+    t = Table(title=f"adsentry analyze → {db}", show_header=False, title_justify="left")
+    t.add_column("what", style="bold")
+    t.add_column("count", justify="right")
+    t.add_row("files", str(len(report.files)))
+    t.add_row("records read", f"{report.read.records:,}")
+    t.add_row("ads stored (new)", f"{report.stored:,}")
+    t.add_row("new versions of stored ads", f"{report.new_versions:,}")
+    t.add_row("unchanged (already stored)", f"{report.unchanged:,}")
+    t.add_row("blank lines skipped", f"{report.read.blank:,}")
+    q = report.read.rejected
+    qtext = f"{report.quarantined:,}"
+    if q:
+        qtext += " (" + ", ".join(f"{k} {v}" for k, v in sorted(q.items())) + ")"
+    t.add_row("quarantined", qtext)
+    if report.read.repaired_records:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.read.repairs.items()))
+        t.add_row("repaired records", f"{report.read.repaired_records:,} ({kinds})")
+    for kind, n in sorted(report.entities.items()):
+        t.add_row(f"entities: {kind}", f"{n:,}")
+    t.add_row("ads per second", f"{report.ads_per_second:,.0f}")
+    t.add_row("seconds", f"{report.seconds:,.1f}")
+    err.print(t)
+    if report.quarantined:
+        err.print(f"quarantined records are in {quarantine_path(db)}")
+
+
+@app.command()
+def stats(
+    db: DbOption = Path("adsentry.db"),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Counts of ads, quarantined records, entities by kind, and sources."""
+    from adsentry.store import open_store
+
+    with _errors():
+        store = open_store(db, create=False)
+        try:
+            s = store.stats()
+        finally:
+            store.close()
+        if as_json:
+            sys.stdout.write(json.dumps(s, sort_keys=True) + "\n")
+            return
+        t = Table(title=str(db), show_header=False, title_justify="left")
+        t.add_column("what", style="bold")
+        t.add_column("count", justify="right")
+        t.add_row("ads", f"{s['ads']:,}")
+        t.add_row("stored versions", f"{s['versions']:,}")
+        t.add_row("quarantined records", f"{s['quarantined']:,}")
+        for name, n in s["sources"].items():
+            t.add_row(f"source: {name}", f"{n:,}")
+        for kind, n in s["entities"].items():
+            t.add_row(f"entities: {kind}", f"{n:,}")
+        out.print(t)
+
+
+def phone_query(query: str, region: str) -> str | None:
+    """The E.164 number when ``query`` is one phone number in any written form
+    (the whole query, allowing words like "call" around it), else None."""
+    from adsentry.extract import extract_all
+    from adsentry.model import Ad
+
+    phones = extract_all(
+        Ad(ad_id="query", source="query", body=query), region=region, names=["phone"]
+    )
+    if len(phones) != 1:
+        return None
+    p = phones[0]
+    rest = (query[: p.start] + query[p.end :]).strip()
+    if sum(ch.isalnum() for ch in rest) > 8:
+        return None
+    return str(p.value)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="FTS5 query, or a phone number in any form.")],
+    db: DbOption = Path("adsentry.db"),
+    limit: Annotated[int, typer.Option(help="Most ads to list.")] = 20,
+    region: RegionOption = "US",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
+) -> None:
+    """Search ads by text (FTS5 syntax) or by phone number however it is written."""
+    from adsentry.store import open_store
+
+    with _errors():
+        if limit < 1:
+            raise AdsentryError(f"--limit {limit}: must be 1 or more")
+        if not query.strip():
+            raise AdsentryError("empty query")
+        store = open_store(db, create=False)
+        try:
+            e164 = phone_query(query, _check_region(region))
+            if e164 is not None:
+                ads = store.ads_with_entity("phone", e164, limit)
+                how = f"phone {e164}"
+            else:
+                ads = store.search_text(query, limit)
+                how = f"text {query!r}"
+        finally:
+            store.close()
+        if as_json:
+            for a in ads:
+                row = {
+                    "source": a.source,
+                    "ad_id": a.ad_id,
+                    "title": a.title,
+                    "posted_at": a.posted_at,
+                    "location": a.location,
+                    "url": a.url,
+                }
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            return
+        err.print(f"{len(ads)} ad(s) for {how}", highlight=False)
+        if ads:
+            t = Table()
+            for col in ("source", "ad_id", "posted_at", "title"):
+                t.add_column(col, overflow="fold")
+            for a in ads:
+                t.add_row(a.source, a.ad_id, (a.posted_at or "")[:16], a.title[:80])
+            out.print(t)
+
+
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="JSONL or CSV file of ads.")],
+    region: RegionOption = "US",
+    source: Annotated[str | None, typer.Option(help="Source name for every ad.")] = None,
+    field_map: Annotated[
+        list[str] | None, typer.Option("--map", help="Field mapping FIELD=COLUMN.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Processes for extraction.")] = 1,
+) -> None:
+    """Print the entities of every ad as JSON lines (no database).
+
+    Each line: {"id", "entities": [{"kind", "value", "field", "start", "end", "text",
+    "obfuscated", "extractor"}]}; record[field][start:end] == text.
+    """
+    from adsentry.io.readers import AdReader, Rejected, parse_field_map
+    from adsentry.model import Ad
+    from adsentry.pipeline import Pipeline, PipelineConfig
+
+    with _errors():
+        try:
+            mapping = parse_field_map(field_map)
+        except ValueError as exc:
+            raise AdsentryError(str(exc)) from None
+        reader = AdReader(file, source=source, field_map=mapping)
+        pipeline = Pipeline(config=PipelineConfig(region=_check_region(region)))
+        n_workers = _check_workers(workers)
+
+        def batches() -> Iterator[tuple[list[Ad], list[Rejected]]]:
+            ads: list[Ad] = []
+            rejected: list[Rejected] = []
+            for item in reader:
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                else:
+                    ads.append(item)
+                if len(ads) + len(rejected) >= 256:
+                    yield ads, rejected
+                    ads, rejected = [], []
+            if ads or rejected:
+                yield ads, rejected
+
+        write = sys.stdout.write
+        for docs, rejected in pipeline.pipe_batches(batches(), n_process=n_workers):
+            for r in rejected:
+                _say(f"warning: {r.file}:{r.line}: {r.reason} ({r.detail})")
+            for doc in docs:
+                ad = doc.ad
+                ents = [e.to_dict(ad.input_field(e.field)) for e in doc.entities]
+                write(json.dumps({"id": ad.ad_id, "entities": ents}, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+@app.command()
+def demo(
+    ads: Annotated[int, typer.Option("--ads", help="How many ads to generate.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 7,
+    db: DbOption = Path("demo.db"),
+    workers: Annotated[int | None, typer.Option(help="Processes (default: cores).")] = None,
+) -> None:
+    """Generate a labelled demo corpus (demo/ads.jsonl) and analyze it into demo.db."""
+    from adsentry import demo as demo_mod
+    from adsentry.store import open_store
+
+    with _errors():
+        if ads < 1:
+            raise AdsentryError(f"--ads {ads}: must be 1 or more")
+        folder = Path("demo")
+        folder.mkdir(exist_ok=True)
+        ads_path, labels_path = folder / "ads.jsonl", folder / "labels.jsonl"
+        with err.status(f"generating {ads:,} demo ads (seed {seed})"):
+            n = demo_mod.write_corpus(ads_path, labels_path, ads, seed)
+        err.print(f"wrote {n:,} ads to {ads_path} and their labels to {labels_path}")
+        report = run_analyze([ads_path], db, None, "US", workers, None)
+        print_analyze_summary(report, db)
+        store = open_store(db, create=False)
+        try:
+            top = store.top_values("phone", 1)
+        finally:
+            store.close()
+        example = top[0][0] if top else "(619) 555-0142"
+        err.print(
+            "\nNext, try (the demo's numbers are fictional):\n"
+            f"  adsentry stats --db {db}\n"
+            f'  adsentry search "{_display_phone(example)}" --db {db}\n'
+            f'  adsentry search "call OR text" --db {db} --limit 5\n'
+            f"  adsentry extract {ads_path} | head -3",
+            highlight=False,
+        )
+
+
+def _display_phone(e164: str) -> str:
+    """A number in the national format people type, e.g. ``(619) 555-0142``."""
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def main() -> None:
+    """Entry point of the ``adsentry`` command."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""The ordered per-ad stages, run over batches in one process or a process pool.
+
+Modelled on spaCy's ``nlp.pipe``: a stage is a named component registered with
+:func:`stage`; its factory takes the :class:`PipelineConfig` and returns a function
+that annotates one :class:`Doc` in place. A :class:`Pipeline` runs its stages in
+order over every ad, and :meth:`Pipeline.pipe_batches` hides batching and the process
+pool from the caller, so later stages (indicators, ad scores) are added by registering
+them here, without touching the CLI or the store.
+
+Per-ad stages are pure functions of one ad: the same ad gives the same Doc in one
+process or in many.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from adsentry.extract import extract_all
+from adsentry.io.quarantine import QuarantineFile, quarantine_path
+from adsentry.io.readers import AdReader, ReadStats, Rejected
+from adsentry.model import Ad, Entity
+from adsentry.store import Store
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Doc:
+    """One ad and what the per-ad stages found in it."""
+
+    ad: Ad
+    entities: list[Entity] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    """Settings of the per-ad stages.
+
+    ``region``: ISO 3166-1 alpha-2 fallback for phone numbers without country code.
+    ``extractors``: names of the extractors to run (None = all registered).
+    """
+
+    region: str = "US"
+    extractors: tuple[str, ...] | None = None
+
+
+StageFn = Callable[[Doc], None]
+StageFactory = Callable[[PipelineConfig], StageFn]
+
+STAGES: dict[str, StageFactory] = {}
+
+#: The stages ``adsentry analyze`` runs, in order.
+DEFAULT_STAGES: tuple[str, ...] = ("extract",)
+
+
+def stage(name: str) -> Callable[[StageFactory], StageFactory]:
+    """Decorator: register a stage factory under ``name``."""
+
+    def wrap(factory: StageFactory) -> StageFactory:
+        STAGES[name] = factory
+        return factory
+
+    return wrap
+
+
+@stage("extract")
+def _extract_stage(config: PipelineConfig) -> StageFn:
+    def run(doc: Doc) -> None:
+        doc.entities.extend(extract_all(doc.ad, region=config.region, names=config.extractors))
+
+    return run
+
+
+class Pipeline:
+    """Named per-ad stages in order.
+
+    Raises KeyError naming an unknown stage.
+    """
+
+    def __init__(
+        self, stages: Sequence[str] = DEFAULT_STAGES, config: PipelineConfig | None = None
+    ) -> None:
+        self.config = config or PipelineConfig()
+        unknown = [s for s in stages if s not in STAGES]
+        if unknown:
+            raise KeyError(f"unknown stage(s): {', '.join(unknown)}; known: {sorted(STAGES)}")
+        self.stage_names = tuple(stages)
+        self._fns = [STAGES[s](self.config) for s in self.stage_names]
+
+    def __call__(self, ad: Ad) -> Doc:
+        """Run every stage over one ad."""
+        doc = Doc(ad)
+        for fn in self._fns:
+            fn(doc)
+        return doc
+
+    def run_batch(self, ads: Sequence[Ad]) -> list[Doc]:
+        """Run every stage over each ad of a batch, in order."""
+        return [self(ad) for ad in ads]
+
+    def pipe_batches(
+        self, batches: Iterable[tuple[Sequence[Ad], T]], n_process: int = 1
+    ) -> Iterator[tuple[list[Doc], T]]:
+        """Process batches in order, yielding ``(docs, payload)`` for each input
+        ``(ads, payload)``; ``payload`` is carried through untouched.
+
+        With ``n_process > 1`` the batches run in a process pool (at most two batches
+        per process in flight, so memory stays bounded); results still come back in
+        input order.
+        """
+        if n_process <= 1:
+            for ads, payload in batches:
+                yield self.run_batch(ads), payload
+            return
+        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=n_process,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(self.stage_names, self.config),
+        ) as pool:
+            pending: deque[tuple[Future[list[Doc]], T]] = deque()
+            for ads, payload in batches:
+                pending.append((pool.submit(_run_in_worker, list(ads)), payload))
+                if len(pending) >= 2 * n_process:
+                    fut, pl = pending.popleft()
+                    yield fut.result(), pl
+            while pending:
+                fut, pl = pending.popleft()
+                yield fut.result(), pl
+
+    def pipe(self, ads: Iterable[Ad], batch_size: int = 256, n_process: int = 1) -> Iterator[Doc]:
+        """Process a stream of ads, yielding one Doc per ad in input order."""
+
+        def batches() -> Iterator[tuple[list[Ad], None]]:
+            batch: list[Ad] = []
+            for ad in ads:
+                batch.append(ad)
+                if len(batch) >= batch_size:
+                    yield batch, None
+                    batch = []
+            if batch:
+                yield batch, None
+
+        for docs, _ in self.pipe_batches(batches(), n_process=n_process):
+            yield from docs
+
+
+_WORKER: Pipeline | None = None
+
+
+def _init_worker(stage_names: tuple[str, ...], config: PipelineConfig) -> None:
+    global _WORKER
+    _WORKER = Pipeline(stage_names, config)
+
+
+def _run_in_worker(ads: list[Ad]) -> list[Doc]:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER.run_batch(ads)
+
+
+def default_workers() -> int:
+    """The number of CPU cores this process may use (the default for ``--workers``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(slots=True)
+class AnalyzeReport:
+    """What one ``analyze`` run did (counts over all its files).
+
+    ``stored``: ads with a new key; ``new_versions``: changed records under a stored
+    key; ``unchanged``: records already stored as they are; ``quarantined``: records
+    that could not be read (``quarantine_new`` of them not seen by an earlier run).
+    """
+
+    files: list[str] = field(default_factory=list)
+    read: ReadStats = field(default_factory=ReadStats)
+    stored: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    quarantine_new: int = 0
+    entities: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def ads_read(self) -> int:
+        return self.stored + self.new_versions + self.unchanged
+
+    @property
+    def ads_per_second(self) -> float:
+        return self.ads_read / self.seconds if self.seconds > 0 else 0.0
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def analyze(
+    paths: Sequence[str | Path],
+    store: Store,
+    *,
+    db_path: str | Path,
+    source: str | None = None,
+    field_map: dict[str, tuple[str, ...]] | None = None,
+    config: PipelineConfig | None = None,
+    workers: int = 1,
+    batch_size: int = 500,
+    progress: ProgressFn | None = None,
+) -> AnalyzeReport:
+    """Read ``paths``, run the per-ad stages and store ads, entities and quarantine.
+
+    Each batch is written in one transaction, so a run stopped at any point leaves a
+    consistent database; running it again stores what is missing and nothing twice.
+    ``progress(done_bytes, total_bytes)`` is called after each batch. Raises InputError
+    for a file that cannot be opened (before anything is written) and StoreError when
+    the database fails.
+    """
+    readers = [AdReader(p, source=source, field_map=field_map) for p in paths]
+    total = sum(r.total_bytes for r in readers)
+    pipeline = Pipeline(DEFAULT_STAGES, config)
+    qfile = QuarantineFile(quarantine_path(db_path))
+    last_q = _sync_quarantine(store, qfile)
+    report = AnalyzeReport(files=[str(p) for p in paths])
+    started = time.perf_counter()
+    done_before = 0
+
+    def batches() -> Iterator[tuple[list[Ad], tuple[list[Rejected], int]]]:
+        nonlocal done_before
+        for reader in readers:
+            ads: list[Ad] = []
+            rejected: list[Rejected] = []
+            for item in reader:
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                else:
+                    ads.append(item)
+                if len(ads) + len(rejected) >= batch_size:
+                    yield ads, (rejected, done_before + reader.bytes_read)
+                    ads, rejected = [], []
+            if ads or rejected:
+                yield ads, (rejected, done_before + reader.total_bytes)
+            done_before += reader.total_bytes
+            report.read.merge(reader.stats)
+
+    for docs, (rejected, done) in pipeline.pipe_batches(batches(), n_process=workers):
+        res = store.write_batch([(d.ad, d.entities) for d in docs], rejected)
+        report.stored += res.stored
+        report.new_versions += res.new_versions
+        report.unchanged += res.unchanged
+        report.quarantined += len(rejected)
+        report.quarantine_new += res.quarantined
+        report.entities.update(res.entities)
+        if res.quarantined:
+            last_q = _append_quarantine(store, qfile, last_q)
+        if progress is not None:
+            progress(done, total)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _sync_quarantine(store: Store, qfile: QuarantineFile) -> int:
+    """Make the quarantine file mirror the quarantine table; return the last pk."""
+    rows = list(store.iter_quarantine())
+    if qfile.count() != len(rows):
+        qfile.rewrite(r for _, r in rows)
+    return rows[-1][0] if rows else 0
+
+
+def _append_quarantine(store: Store, qfile: QuarantineFile, after_pk: int) -> int:
+    rows = list(store.iter_quarantine(after_pk))
+    qfile.append(r for _, r in rows)
+    return rows[-1][0] if rows else after_pk

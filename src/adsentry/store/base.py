@@ -1,0 +1,417 @@
+"""The store's shared algorithm, written once over SQLAlchemy Core.
+
+A backend (see :mod:`adsentry.store.sqlite`) supplies a few hooks: how to make the
+engine, how to create and fill the full-text index, how to query it, and how to insert
+while ignoring rows that are already there. Everything else (versioning, batching,
+counts, lookups) lives here, as in Splink's one-algorithm-many-backends design.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from adsentry.errors import StoreError
+from adsentry.io.readers import Rejected
+from adsentry.model import Ad, Entity
+from adsentry.store import schema
+from adsentry.store.schema import value_from_text, value_to_text
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one batch write did: ads stored (new keys), new versions of stored keys,
+    ads already stored unchanged, and quarantine rows newly added."""
+
+    stored: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    entities: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAd:
+    """One stored version of an ad, as read back from the database."""
+
+    pk: int
+    source: str
+    ad_id: str
+    version: int
+    is_current: bool
+    title: str
+    body: str
+    url: str
+    location: str
+    posted_at: str | None
+    raw_sha256: str
+    ingested_at: str
+    site_fields: dict[str, Any]
+    images: list[str]
+
+
+class Store(ABC):
+    """A case database. Writes go through one writer (the calling process); reads may
+    run in parallel. Every method raises :class:`~adsentry.errors.StoreError` with what
+    was being done when the database fails."""
+
+    def __init__(self, engine: Engine, description: str) -> None:
+        self.engine = engine
+        self.description = description
+
+    # -- hooks -----------------------------------------------------------------
+
+    @abstractmethod
+    def _create_fulltext(self, conn: Connection) -> None:
+        """Create the full-text index if it does not exist."""
+
+    @abstractmethod
+    def _index_fulltext(self, conn: Connection, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Add ``(ad_pk, title, body)`` rows to the full-text index."""
+
+    @abstractmethod
+    def _search_fulltext(self, conn: Connection, query: str, limit: int) -> list[int]:
+        """Return the pks of current ads matching ``query``, best first."""
+
+    @abstractmethod
+    def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert rows, skipping those that violate a unique constraint."""
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def _guard(self, doing: str) -> _Guard:
+        return _Guard(self.description, doing)
+
+    def create(self) -> None:
+        """Create the tables and indexes if missing (idempotent)."""
+        with self._guard("creating the schema"), self.engine.begin() as conn:
+            schema.metadata.create_all(conn)
+            self._create_fulltext(conn)
+            self._insert_ignore(
+                conn, schema.meta, [{"key": "schema_version", "value": schema.SCHEMA_VERSION}]
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes ----------------------------------------------------------------
+
+    def write_batch(
+        self, analyzed: Sequence[tuple[Ad, Sequence[Entity]]], rejected: Sequence[Rejected] = ()
+    ) -> BatchResult:
+        """Store one batch in one transaction.
+
+        ``analyzed``: ``(ad, entities)`` pairs. An ad whose ``raw_sha256`` equals that of
+        any stored version of its ``(source, ad_id)`` is unchanged and not written; a
+        different record under a stored key becomes version ``n + 1`` and the current
+        one, the older version kept. ``rejected`` records go to the quarantine table
+        (once per file, line and record hash). A failure rolls the whole batch back.
+        """
+        result = BatchResult()
+        now = _utc_now()
+        with self._guard("writing a batch of ads"), self.engine.begin() as conn:
+            known = self._known_versions(conn, [ad for ad, _ in analyzed])
+            new_rows: list[dict[str, Any]] = []
+            new_entities: list[Sequence[Entity]] = []
+            supersede: list[tuple[str, str]] = []
+            for ad, ents in analyzed:
+                key = (ad.source, ad.ad_id)
+                versions = known.setdefault(key, {})
+                if ad.raw_sha256 in versions.values():
+                    result.unchanged += 1
+                    continue
+                version = max(versions, default=0) + 1
+                versions[version] = ad.raw_sha256
+                if version == 1:
+                    result.stored += 1
+                else:
+                    result.new_versions += 1
+                    supersede.append(key)
+                new_rows.append(_ad_row(ad, version, now))
+                new_entities.append(ents)
+            if supersede:
+                self._supersede(conn, supersede)
+            if new_rows:
+                pks = self._insert_ads(conn, new_rows)
+                # Within one batch, the same key may get several versions: only the
+                # last one stays current.
+                last_pk: dict[tuple[str, str], int] = {}
+                for pk, row in zip(pks, new_rows, strict=True):
+                    last_pk[(row["source"], row["ad_id"])] = pk
+                stale = [
+                    pk
+                    for pk, row in zip(pks, new_rows, strict=True)
+                    if last_pk[(row["source"], row["ad_id"])] != pk
+                ]
+                if stale:
+                    conn.execute(
+                        update(schema.ads)
+                        .where(schema.ads.c.pk.in_(stale))
+                        .values(is_current=False)
+                    )
+                entity_rows = []
+                for pk, ents in zip(pks, new_entities, strict=True):
+                    for e in ents:
+                        entity_rows.append(_entity_row(pk, e))
+                        result.entities[e.kind] = result.entities.get(e.kind, 0) + 1
+                if entity_rows:
+                    conn.execute(schema.entities.insert(), entity_rows)
+                self._index_fulltext(
+                    conn,
+                    [(pk, r["title"], r["body"]) for pk, r in zip(pks, new_rows, strict=True)],
+                )
+            if rejected:
+                before = _count(conn, schema.quarantine)
+                self._insert_ignore(
+                    conn, schema.quarantine, [_quarantine_row(r, now) for r in rejected]
+                )
+                result.quarantined = _count(conn, schema.quarantine) - before
+        return result
+
+    def _known_versions(
+        self, conn: Connection, ads: Sequence[Ad]
+    ) -> dict[tuple[str, str], dict[int, str]]:
+        known: dict[tuple[str, str], dict[int, str]] = {}
+        ids = sorted({ad.ad_id for ad in ads})
+        keys = {(ad.source, ad.ad_id) for ad in ads}
+        t = schema.ads
+        for chunk in _chunks(ids, 500):
+            rows = conn.execute(
+                select(t.c.source, t.c.ad_id, t.c.version, t.c.raw_sha256).where(
+                    t.c.ad_id.in_(chunk)
+                )
+            )
+            for source, ad_id, version, sha in rows:
+                if (source, ad_id) in keys:
+                    known.setdefault((source, ad_id), {})[version] = sha
+        return known
+
+    def _supersede(self, conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
+        t = schema.ads
+        for source, ad_id in keys:
+            conn.execute(
+                update(t)
+                .where(and_(t.c.source == source, t.c.ad_id == ad_id, t.c.is_current))
+                .values(is_current=False)
+            )
+
+    def _insert_ads(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        stmt = schema.ads.insert().returning(schema.ads.c.pk, sort_by_parameter_order=True)
+        return [r[0] for r in conn.execute(stmt, rows)]
+
+    # -- reads -----------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counts: ``{"ads": N, "versions": N, "quarantined": N, "sources": {name: N},
+        "entities": {kind: N}}`` (ads and entities of current versions only)."""
+        a, e = schema.ads, schema.entities
+        with self._guard("counting"), self.engine.connect() as conn:
+            ads_n = conn.execute(select(func.count()).where(a.c.is_current)).scalar_one()
+            versions = _count(conn, a)
+            sources: dict[str, int] = dict(
+                conn.execute(
+                    select(a.c.source, func.count())
+                    .where(a.c.is_current)
+                    .group_by(a.c.source)
+                    .order_by(a.c.source)
+                ).all()
+            )
+            kinds: dict[str, int] = dict(
+                conn.execute(
+                    select(e.c.kind, func.count())
+                    .select_from(e.join(a, a.c.pk == e.c.ad_pk))
+                    .where(a.c.is_current)
+                    .group_by(e.c.kind)
+                    .order_by(e.c.kind)
+                ).all()
+            )
+            quarantined = _count(conn, schema.quarantine)
+        return {
+            "ads": ads_n,
+            "versions": versions,
+            "quarantined": quarantined,
+            "sources": sources,
+            "entities": kinds,
+        }
+
+    def search_text(self, query: str, limit: int = 20) -> list[StoredAd]:
+        """Full-text search over title and body of current ads (the backend's query
+        syntax, FTS5 for SQLite). Raises StoreError with the parser's message when the
+        query cannot be parsed."""
+        with self._guard(f"searching for {query!r}"), self.engine.connect() as conn:
+            pks = self._search_fulltext(conn, query, limit)
+            return self._ads_by_pk(conn, pks)
+
+    def ads_with_entity(self, kind: str, value: Any, limit: int = 20) -> list[StoredAd]:
+        """Current ads carrying an entity of ``kind`` with normalized ``value``
+        (e.g. ``("phone", "+16195550142")``), newest first."""
+        a, e = schema.ads, schema.entities
+        with self._guard(f"looking up a {kind}"), self.engine.connect() as conn:
+            pks = [
+                r[0]
+                for r in conn.execute(
+                    select(a.c.pk)
+                    .select_from(a.join(e, a.c.pk == e.c.ad_pk))
+                    .where(e.c.kind == kind, e.c.value == value_to_text(kind, value))
+                    .where(a.c.is_current)
+                    .group_by(a.c.pk)
+                    .order_by(a.c.posted_at.desc(), a.c.pk)
+                    .limit(limit)
+                )
+            ]
+            return self._ads_by_pk(conn, pks)
+
+    def top_values(self, kind: str, n: int = 10) -> list[tuple[Any, int]]:
+        """The ``n`` values of ``kind`` carried by the most current ads, with counts."""
+        a, e = schema.ads, schema.entities
+        with self._guard(f"counting {kind} values"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(e.c.value, func.count(func.distinct(e.c.ad_pk)).label("n"))
+                .select_from(e.join(a, a.c.pk == e.c.ad_pk))
+                .where(e.c.kind == kind, a.c.is_current)
+                .group_by(e.c.value)
+                .order_by(func.count(func.distinct(e.c.ad_pk)).desc(), e.c.value)
+                .limit(n)
+            )
+            return [(value_from_text(kind, v), int(c)) for v, c in rows]
+
+    def entities_of(self, ad_pk: int) -> list[Entity]:
+        """Entities stored for one ad version, in field and offset order."""
+        e = schema.entities
+        with self._guard("reading entities"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(e).where(e.c.ad_pk == ad_pk).order_by(e.c.field, e.c.start, e.c.pk)
+            )
+            return [
+                Entity(
+                    kind=r.kind,
+                    value=value_from_text(r.kind, r.value),
+                    field=r.field,
+                    start=r.start,
+                    end=r.end,
+                    text=r.text,
+                    obfuscated=bool(r.obfuscated),
+                    extractor=r.extractor,
+                )
+                for r in rows
+            ]
+
+    def iter_quarantine(self, after_pk: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Quarantine rows with ``pk > after_pk`` in insertion order, as
+        ``(pk, {"file", "line", "reason", "detail", "raw_sha256", "raw", "recorded_at"})``."""
+        q = schema.quarantine
+        with self._guard("reading the quarantine"), self.engine.connect() as conn:
+            rows = conn.execute(select(q).where(q.c.pk > after_pk).order_by(q.c.pk))
+            for r in rows:
+                d = dict(r._mapping)
+                yield d.pop("pk"), d
+
+    def count_quarantine(self) -> int:
+        with self._guard("counting the quarantine"), self.engine.connect() as conn:
+            return _count(conn, schema.quarantine)
+
+    def _ads_by_pk(self, conn: Connection, pks: Sequence[int]) -> list[StoredAd]:
+        if not pks:
+            return []
+        rows = {r.pk: r for r in conn.execute(select(schema.ads).where(schema.ads.c.pk.in_(pks)))}
+        return [_stored_ad(rows[pk]) for pk in pks if pk in rows]
+
+
+class _Guard:
+    """Turn database errors into StoreError naming the database and the action."""
+
+    def __init__(self, description: str, doing: str) -> None:
+        self.description = description
+        self.doing = doing
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        if isinstance(exc, SQLAlchemyError):
+            orig = getattr(exc, "orig", None) or exc
+            raise StoreError(f"{self.description}: {self.doing} failed: {orig}") from exc
+        return False
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _count(conn: Connection, table: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _chunks(items: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _ad_row(ad: Ad, version: int, now: str) -> dict[str, Any]:
+    return {
+        "source": ad.source,
+        "ad_id": ad.ad_id,
+        "version": version,
+        "is_current": True,
+        "title": ad.title,
+        "body": ad.body,
+        "url": ad.url,
+        "location": ad.location,
+        "posted_at": ad.posted_at.isoformat() if ad.posted_at else None,
+        "images": json.dumps(ad.images, ensure_ascii=False),
+        "site_fields": json.dumps(ad.site_fields, ensure_ascii=False, default=str),
+        "raw_sha256": ad.raw_sha256,
+        "ingested_at": now,
+    }
+
+
+def _entity_row(ad_pk: int, e: Entity) -> dict[str, Any]:
+    return {
+        "ad_pk": ad_pk,
+        "kind": e.kind,
+        "value": value_to_text(e.kind, e.value),
+        "field": e.field,
+        "start": e.start,
+        "end": e.end,
+        "text": e.text,
+        "obfuscated": e.obfuscated,
+        "extractor": e.extractor,
+    }
+
+
+def _quarantine_row(r: Rejected, now: str) -> dict[str, Any]:
+    return {
+        "file": r.file,
+        "line": r.line,
+        "reason": r.reason,
+        "detail": r.detail,
+        "raw_sha256": r.raw_sha256,
+        "raw": r.raw,
+        "recorded_at": now,
+    }
+
+
+def _stored_ad(r: Any) -> StoredAd:
+    return StoredAd(
+        pk=r.pk,
+        source=r.source,
+        ad_id=r.ad_id,
+        version=r.version,
+        is_current=bool(r.is_current),
+        title=r.title,
+        body=r.body,
+        url=r.url,
+        location=r.location,
+        posted_at=r.posted_at,
+        raw_sha256=r.raw_sha256,
+        ingested_at=r.ingested_at,
+        site_fields=json.loads(r.site_fields),
+        images=json.loads(r.images),
+    )

@@ -1,0 +1,110 @@
+"""Tables of the case database (SQLAlchemy Core), shared by every backend.
+
+- ``ads``: every version of every ad; key ``(source, ad_id, version)``; ``is_current``
+  marks the latest version. ``raw_sha256`` is the hash of the record as read (chain of
+  custody) and ``ingested_at`` the UTC time it was stored.
+- ``entities``: what the extractors found, one row per mention, pointing at
+  ``ads.pk`` (a star: ad to identifier, never pairs of ads).
+- ``quarantine``: records that could not be read, with file, line and reason; unique
+  on ``(file, line, raw_sha256)`` so that a re-run adds nothing twice.
+- ``meta``: schema version and other key/value facts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SCHEMA_VERSION = "1"
+
+metadata = MetaData()
+
+ads = Table(
+    "ads",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("ad_id", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("is_current", Boolean, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("posted_at", String),  # ISO 8601 UTC, e.g. 2017-03-04T21:15:00+00:00
+    Column("images", Text, nullable=False),  # JSON list
+    Column("site_fields", Text, nullable=False),  # JSON object
+    Column("raw_sha256", String(64), nullable=False),
+    Column("ingested_at", String, nullable=False),  # ISO 8601 UTC
+    UniqueConstraint("source", "ad_id", "version", name="uq_ads_key_version"),
+)
+Index("ix_ads_key", ads.c.ad_id, ads.c.source)
+Index("ix_ads_current_posted", ads.c.is_current, ads.c.posted_at)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("ad_pk", Integer, ForeignKey("ads.pk", ondelete="CASCADE"), nullable=False),
+    Column("kind", String, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("field", String, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("obfuscated", Boolean, nullable=False),
+    Column("extractor", String, nullable=False),
+)
+Index("ix_entities_kind_value", entities.c.kind, entities.c.value)
+Index("ix_entities_ad", entities.c.ad_pk)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("file", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("raw_sha256", String(64), nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("recorded_at", String, nullable=False),
+    UniqueConstraint("file", "line", "raw_sha256", name="uq_quarantine_where"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+#: Entity kinds whose value is not a plain string and is stored as JSON text.
+JSON_VALUE_KINDS = frozenset({"age", "price"})
+
+
+def value_to_text(kind: str, value: Any) -> str:
+    """Store form of an entity value: strings as they are, other values as JSON."""
+    if kind in JSON_VALUE_KINDS or not isinstance(value, str):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return value
+
+
+def value_from_text(kind: str, text: str) -> Any:
+    """Inverse of :func:`value_to_text`."""
+    if kind in JSON_VALUE_KINDS:
+        return json.loads(text)
+    return text

@@ -1,0 +1,128 @@
+"""The commands, end to end through Typer's runner: clean stdout, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from adsentry.cli import app
+
+runner = CliRunner()
+
+ADS = [
+    {"id": "a1", "title": "Sweet Mia", "body": "Call (619) 555-0142 now, mia@example.com"},
+    {"id": "a2", "title": "Back in town", "body": "Text 619.555.0142 http://www.site1.com/x"},
+    {"id": "a3", "title": "Nueva", "body": "Llámame ６１９ ５５５ ０１４３"},
+]
+
+
+def corpus(tmp_path: Path, extra: list[str] | None = None) -> Path:
+    p = tmp_path / "ads.jsonl"
+    lines = [json.dumps(a, ensure_ascii=False) for a in ADS] + (extra or [])
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def test_analyze_stats_search(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    f = corpus(tmp_path, ['{"id": "bad", "body": '])
+    r = runner.invoke(app, ["analyze", str(f), "--db", str(db), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ""  # the summary goes to stderr
+    assert "ads stored (new)" in r.stderr and "quarantined" in r.stderr
+
+    r = runner.invoke(app, ["stats", "--db", str(db), "--json"])
+    assert r.exit_code == 0
+    s = json.loads(r.stdout)
+    assert s["ads"] == 3 and s["quarantined"] == 1
+    assert s["sources"] == {"ads": 3}
+    assert s["entities"] == {"email": 1, "phone": 3, "url": 1}
+
+    qfile = Path(str(db) + ".quarantine.jsonl")
+    rows = [json.loads(x) for x in qfile.read_text().splitlines()]
+    assert [(q["line"], q["reason"]) for q in rows] == [(4, "bad_json")]
+
+    # a second run adds nothing
+    r = runner.invoke(app, ["analyze", str(f), "--db", str(db), "--workers", "1"])
+    assert r.exit_code == 0
+    r = runner.invoke(app, ["stats", "--db", str(db), "--json"])
+    assert json.loads(r.stdout)["ads"] == 3 and json.loads(r.stdout)["quarantined"] == 1
+    assert len(qfile.read_text().splitlines()) == 1
+
+    # a phone number in any written form finds every ad that carries it
+    for q in ["(619) 555-0142", "6195550142", "+1 619 555 0142", "six1nine 555 0142"]:
+        r = runner.invoke(app, ["search", q, "--db", str(db), "--json"])
+        assert r.exit_code == 0, r.output
+        assert sorted(json.loads(x)["ad_id"] for x in r.stdout.splitlines()) == ["a1", "a2"], q
+    r = runner.invoke(app, ["search", "nueva", "--db", str(db), "--json"])
+    assert [json.loads(x)["ad_id"] for x in r.stdout.splitlines()] == ["a3"]
+
+
+def test_extract_prints_honest_spans(tmp_path: Path) -> None:
+    f = corpus(tmp_path)
+    r = runner.invoke(app, ["extract", str(f)])
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["a1", "a2", "a3"]
+    for rec, line in zip(ADS, lines, strict=True):
+        for e in line["entities"]:
+            assert rec[e["field"]][e["start"] : e["end"]] == e["text"]
+    first = lines[0]["entities"]
+    assert {
+        "kind": "phone",
+        "value": "+16195550142",
+        "field": "body",
+        "start": 5,
+        "end": 19,
+        "text": "(619) 555-0142",
+        "obfuscated": False,
+        "extractor": "phone",
+    } in first
+    full_width = [e for e in lines[2]["entities"] if e["kind"] == "phone"]
+    assert [(e["value"], e["obfuscated"]) for e in full_width] == [("+16195550143", True)]
+
+
+def test_extract_reports_field_as_named_in_input(tmp_path: Path) -> None:
+    p = tmp_path / "g.jsonl"
+    p.write_text(json.dumps({"id": "g1", "text": "call 619-555-0142"}) + "\n")
+    r = runner.invoke(app, ["extract", str(p)])
+    (e,) = json.loads(r.stdout)["entities"]
+    assert (e["field"], e["start"], e["end"]) == ("text", 5, 17)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["analyze", "/no/such/file.jsonl"], "no such file"),
+        (["stats", "--db", "/no/such.db"], "no such database"),
+        (["extract", "/no/such/file.jsonl"], "no such file"),
+        (["analyze", "{f}", "--region", "XX"], "--region 'XX'"),
+        (["analyze", "{f}", "--workers", "0"], "--workers 0"),
+        (["search", "x", "--db", "{bad}"], "cannot open database"),
+    ],
+)
+def test_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    f = corpus(tmp_path)
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all" * 50)
+    args = [a.format(f=f, bad=bad) for a in args]
+    r = runner.invoke(
+        app, [*args, "--db", str(tmp_path / "y.db")] if args[0] == "analyze" else args
+    )
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    err_lines = r.stderr.strip().splitlines()
+    assert len(err_lines) == 1 and err_lines[0].startswith("error:")
+    assert message in err_lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_search_syntax_error_is_clear(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    runner.invoke(app, ["analyze", str(corpus(tmp_path)), "--db", str(db), "--workers", "1"])
+    r = runner.invoke(app, ["search", '"unbalanced', "--db", str(db)])
+    assert r.exit_code == 1
+    assert "cannot parse search query" in r.stderr

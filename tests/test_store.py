@@ -1,0 +1,96 @@
+"""Store: versions, idempotent writes, quarantine, counts, search, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adsentry.errors import StoreError
+from adsentry.io.readers import Rejected
+from adsentry.model import Ad, Entity
+from adsentry.store import open_store
+
+
+def ad(ad_id: str, body: str, sha: str, source: str = "s") -> Ad:
+    return Ad(ad_id=ad_id, source=source, title=f"t {ad_id}", body=body, raw_sha256=sha)
+
+
+def phone(value: str, start: int, text: str) -> Entity:
+    return Entity("phone", value, "body", start, start + len(text), text, False, "phone")
+
+
+def test_write_twice_stores_once_and_versions(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    a1 = ad("1", "call 619-555-0142", "h1")
+    e1 = [phone("+16195550142", 5, "619-555-0142")]
+    r = store.write_batch([(a1, e1), (ad("2", "hello", "h2"), [])])
+    assert (r.stored, r.new_versions, r.unchanged) == (2, 0, 0)
+    assert r.entities == {"phone": 1}
+    r = store.write_batch([(a1, e1), (ad("2", "hello", "h2"), [])])
+    assert (r.stored, r.new_versions, r.unchanged) == (0, 0, 2)
+    # a changed record under the same key: a new version, the old one kept
+    r = store.write_batch([(ad("1", "now different", "h1b"), [])])
+    assert (r.stored, r.new_versions) == (0, 1)
+    s = store.stats()
+    assert (s["ads"], s["versions"]) == (2, 3)
+    # the old version's phone no longer counts among current ads
+    assert s["entities"] == {}
+    assert store.ads_with_entity("phone", "+16195550142") == []
+    # re-sending the first version is recognised as already stored
+    r = store.write_batch([(a1, e1)])
+    assert r.unchanged == 1
+    store.close()
+
+
+def test_same_key_twice_in_one_batch(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    r = store.write_batch([(ad("1", "v1", "a"), []), (ad("1", "v2", "b"), [])])
+    assert (r.stored, r.new_versions) == (1, 1)
+    hits = store.search_text("v2")
+    assert [(h.ad_id, h.version, h.is_current) for h in hits] == [("1", 2, True)]
+    assert store.search_text("v1") == []  # old version is not current
+    assert store.stats()["ads"] == 1
+
+
+def test_same_id_in_two_sources_are_two_ads(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    store.write_batch([(ad("1", "a", "h", source="s1"), []), (ad("1", "a", "h", source="s2"), [])])
+    assert store.stats()["sources"] == {"s1": 1, "s2": 1}
+
+
+def test_quarantine_once_per_record(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    rej = Rejected("f.jsonl", 3, "bad_json", "invalid JSON", "{", "abc")
+    assert store.write_batch([], [rej]).quarantined == 1
+    assert store.write_batch([], [rej]).quarantined == 0
+    rows = list(store.iter_quarantine())
+    assert len(rows) == 1 and rows[0][1]["reason"] == "bad_json" and rows[0][1]["line"] == 3
+
+
+def test_fulltext_and_entity_lookup(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    store.write_batch(
+        [
+            (ad("1", "Sexy Latina in Chula Vista", "1"), [phone("+16195550142", 0, "x")]),
+            (ad("2", "Nueva en la ciudad", "2"), [phone("+16195550142", 0, "y")]),
+            (ad("3", "Café au lait", "3"), []),
+        ]
+    )
+    assert [a.ad_id for a in store.search_text("latina")] == ["1"]
+    assert [a.ad_id for a in store.search_text("cafe")] == ["3"]  # diacritics folded
+    assert sorted(a.ad_id for a in store.ads_with_entity("phone", "+16195550142")) == ["1", "2"]
+    assert store.top_values("phone") == [("+16195550142", 2)]
+    with pytest.raises(StoreError, match="cannot parse search query"):
+        store.search_text('"unbalanced')
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open database"):
+        open_store(bad)
+    with pytest.raises(StoreError, match="no such database"):
+        open_store(tmp_path / "missing.db", create=False)
+    with pytest.raises(StoreError, match="does not exist"):
+        open_store(tmp_path / "no" / "such" / "x.db")
