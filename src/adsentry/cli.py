@@ -27,8 +27,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from adsentry import __version__
+from adsentry.config import Config, load_config
 from adsentry.errors import AdsentryError
 
 app = typer.Typer(
@@ -43,16 +45,32 @@ err = Console(stderr=True)
 out = Console(soft_wrap=True)
 
 DbOption = Annotated[
-    Path, typer.Option("--db", help="Case database (SQLite file).", envvar="ADSENTRY_DB")
+    Path | None,
+    typer.Option("--db", help="Case database (SQLite file). [default: adsentry.db]"),
 ]
 RegionOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--region",
-        help="ISO 3166-1 alpha-2 country for phone numbers written without country code.",
-        envvar="ADSENTRY_REGION",
+        help="ISO 3166-1 alpha-2 fallback country for phone numbers without country code. "
+        "[default: US]",
     ),
 ]
+
+_CONFIG_PATH: list[Path | None] = [None]
+
+
+def _config() -> Config:
+    """Settings of adsentry.toml (or --config) with ADSENTRY_* overrides."""
+    return load_config(_CONFIG_PATH[0])
+
+
+def _db(db: Path | None, default: str = "adsentry.db") -> Path:
+    return db if db is not None else Path(_config().db or default)
+
+
+def _region(region: str | None) -> str:
+    return _check_region(region or _config().region or "US")
 
 
 @contextmanager
@@ -127,18 +145,23 @@ def _root(
         bool,
         typer.Option("--version", callback=version_callback, is_eager=True, help="Show version."),
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Config file (default: ./adsentry.toml if present)."),
+    ] = None,
 ) -> None:
     """adsentry: data tooling that fights human trafficking in online ads."""
+    _CONFIG_PATH[0] = config
 
 
 @app.command()
 def analyze(
     files: Annotated[list[Path], typer.Argument(help="JSONL or CSV files of ads (.gz too).")],
-    db: DbOption = Path("adsentry.db"),
+    db: DbOption = None,
     source: Annotated[
         str | None, typer.Option(help="Source name for every ad (default: record or file).")
     ] = None,
-    region: RegionOption = "US",
+    region: RegionOption = None,
     workers: Annotated[
         int | None, typer.Option(help="Processes for the per-ad stages (default: cores).")
     ] = None,
@@ -150,15 +173,16 @@ def analyze(
 ) -> None:
     """Read ads, extract phones, e-mails and links, and store them in the case database."""
     with _errors():
-        report = run_analyze(files, db, source, region, workers, field_map, batch_size)
-        print_analyze_summary(report, db)
+        path = _db(db)
+        report = run_analyze(files, path, source, region, workers, field_map, batch_size)
+        print_analyze_summary(report, path)
 
 
 def run_analyze(
     files: list[Path],
     db: Path,
     source: str | None,
-    region: str,
+    region: str | None,
     workers: int | None,
     field_map: list[str] | None,
     batch_size: int = 500,
@@ -168,8 +192,9 @@ def run_analyze(
     from adsentry.pipeline import PipelineConfig, analyze
     from adsentry.store import open_store
 
-    region = _check_region(region)
-    n_workers = _check_workers(workers)
+    settings = _config()
+    code = _region(region)
+    n_workers = _check_workers(workers if workers is not None else settings.workers)
     try:
         mapping = parse_field_map(field_map)
     except ValueError as exc:
@@ -192,7 +217,7 @@ def run_analyze(
                 db_path=db,
                 source=source,
                 field_map=mapping,
-                config=PipelineConfig(region=region),
+                config=PipelineConfig(region=code, source_regions=dict(settings.source_regions)),
                 workers=n_workers,
                 batch_size=batch_size,
                 progress=update,
@@ -235,13 +260,14 @@ def print_analyze_summary(report: Any, db: Path) -> None:
 
 @app.command()
 def stats(
-    db: DbOption = Path("adsentry.db"),
+    db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Counts of ads, quarantined records, entities by kind, and sources."""
     from adsentry.store import open_store
 
     with _errors():
+        db = _db(db)
         store = open_store(db, create=False)
         try:
             s = store.stats()
@@ -284,9 +310,9 @@ def phone_query(query: str, region: str) -> str | None:
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="FTS5 query, or a phone number in any form.")],
-    db: DbOption = Path("adsentry.db"),
+    db: DbOption = None,
     limit: Annotated[int, typer.Option(help="Most ads to list.")] = 20,
-    region: RegionOption = "US",
+    region: RegionOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
 ) -> None:
     """Search ads by text (FTS5 syntax) or by phone number however it is written."""
@@ -297,9 +323,9 @@ def search(
             raise AdsentryError(f"--limit {limit}: must be 1 or more")
         if not query.strip():
             raise AdsentryError("empty query")
-        store = open_store(db, create=False)
+        store = open_store(_db(db), create=False)
         try:
-            e164 = phone_query(query, _check_region(region))
+            e164 = phone_query(query, _region(region))
             if e164 is not None:
                 ads = store.ads_with_entity("phone", e164, limit)
                 how = f"phone {e164}"
@@ -326,14 +352,15 @@ def search(
             for col in ("source", "ad_id", "posted_at", "title"):
                 t.add_column(col, overflow="fold")
             for a in ads:
-                t.add_row(a.source, a.ad_id, (a.posted_at or "")[:16], a.title[:80])
+                cells = (a.source, a.ad_id, (a.posted_at or "")[:16], a.title[:80])
+                t.add_row(*(Text(c) for c in cells))  # ad text is data, never markup
             out.print(t)
 
 
 @app.command()
 def extract(
     file: Annotated[Path, typer.Argument(help="JSONL or CSV file of ads.")],
-    region: RegionOption = "US",
+    region: RegionOption = None,
     source: Annotated[str | None, typer.Option(help="Source name for every ad.")] = None,
     field_map: Annotated[
         list[str] | None, typer.Option("--map", help="Field mapping FIELD=COLUMN.")
@@ -355,7 +382,12 @@ def extract(
         except ValueError as exc:
             raise AdsentryError(str(exc)) from None
         reader = AdReader(file, source=source, field_map=mapping)
-        pipeline = Pipeline(config=PipelineConfig(region=_check_region(region)))
+        settings = _config()
+        pipeline = Pipeline(
+            config=PipelineConfig(
+                region=_region(region), source_regions=dict(settings.source_regions)
+            )
+        )
         n_workers = _check_workers(workers)
 
         def batches() -> Iterator[tuple[list[Ad], list[Rejected]]]:
@@ -383,11 +415,63 @@ def extract(
         sys.stdout.flush()
 
 
+@app.command("eval")
+def eval_cmd(
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL file (shared/data/gold formats).")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="phone, age, price, handle, name or location.")
+    ],
+    region: RegionOption = None,
+    show: Annotated[int, typer.Option(help="Most misses and false hits to list.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Score an extractor against a gold file: precision, recall, F1, then the errors."""
+    from adsentry.evaluate import evaluate, iter_cases, phonenumbers_baseline
+
+    with _errors():
+        if not gold.exists():
+            raise AdsentryError(f"{gold}: no such file")
+        code = _region(region)
+        scores = evaluate(gold, kind, code)
+        baseline = phonenumbers_baseline(gold, code) if kind == "phone" else []
+        if as_json:
+            doc = {
+                "gold": str(gold),
+                "kind": kind,
+                "scores": [s.to_dict() for s in scores],
+                "baseline": [s.to_dict() for s in baseline],
+                "errors": [
+                    {"score": n, "type": t, "record": c.record, "key": c.key, "context": c.context}
+                    for n, t, c in iter_cases(scores)
+                ],
+            }
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+            return
+        t = Table(title=f"{kind} on {gold.name}", title_justify="left")
+        for col in ("extractor", "records", "TP", "FP", "FN", "precision", "recall", "F1", "exact"):
+            t.add_column(col, justify="left" if col == "extractor" else "right")
+        for sc in [*scores, *baseline]:
+            t.add_row(
+                sc.name, str(sc.records), str(sc.tp), str(sc.fp), str(sc.fn),
+                f"{sc.precision:.3f}", f"{sc.recall:.3f}", f"{sc.f1:.3f}", f"{sc.exact_share:.3f}",
+            )  # fmt: skip
+        out.print(t)
+        for i, (name, what, case) in enumerate(iter_cases(scores)):
+            if i >= show:
+                out.print("... and more (use --show N or --json)", highlight=False)
+                break
+            out.print(
+                f"{what:9} {name:20} {case.record:14} {case.key!s:24} {case.context}",
+                highlight=False,
+                markup=False,
+            )
+
+
 @app.command()
 def demo(
     ads: Annotated[int, typer.Option("--ads", help="How many ads to generate.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 7,
-    db: DbOption = Path("demo.db"),
+    db: DbOption = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: cores).")] = None,
 ) -> None:
     """Generate a labelled demo corpus (demo/ads.jsonl) and analyze it into demo.db."""
@@ -403,7 +487,8 @@ def demo(
         with err.status(f"generating {ads:,} demo ads (seed {seed})"):
             n = demo_mod.write_corpus(ads_path, labels_path, ads, seed)
         err.print(f"wrote {n:,} ads to {ads_path} and their labels to {labels_path}")
-        report = run_analyze([ads_path], db, None, "US", workers, None)
+        db = _db(db, default="demo.db")
+        report = run_analyze([ads_path], db, None, None, workers, None)
         print_analyze_summary(report, db)
         store = open_store(db, create=False)
         try:

@@ -45,10 +45,12 @@ class PipelineConfig:
     """Settings of the per-ad stages.
 
     ``region``: ISO 3166-1 alpha-2 fallback for phone numbers without country code.
+    ``source_regions``: source name -> region, used before ``region``.
     ``extractors``: names of the extractors to run (None = all registered).
     """
 
     region: str = "US"
+    source_regions: dict[str, str] = field(default_factory=dict)
     extractors: tuple[str, ...] | None = None
 
 
@@ -74,7 +76,14 @@ def stage(name: str) -> Callable[[StageFactory], StageFactory]:
 @stage("extract")
 def _extract_stage(config: PipelineConfig) -> StageFn:
     def run(doc: Doc) -> None:
-        doc.entities.extend(extract_all(doc.ad, region=config.region, names=config.extractors))
+        doc.entities.extend(
+            extract_all(
+                doc.ad,
+                region=config.region,
+                source_regions=config.source_regions,
+                names=config.extractors,
+            )
+        )
 
     return run
 

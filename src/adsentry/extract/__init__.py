@@ -10,7 +10,7 @@ Every Entity it returns has a span into the original field:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from adsentry.extract.context import ExtractionContext
 from adsentry.model import Ad, Entity
@@ -31,20 +31,32 @@ def register(name: str) -> Callable[[Extractor], Extractor]:
 
 
 def _load_builtin() -> None:
-    # Imported for their @register side effect.
-    from adsentry.extract import email, phone, url  # noqa: F401
+    """Import every module of this package for its ``@register`` side effect."""
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name != "context" and not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
 
 
-def extract_all(ad: Ad, *, region: str = "US", names: Iterable[str] | None = None) -> list[Entity]:
+def extract_all(
+    ad: Ad,
+    *,
+    region: str = "US",
+    source_regions: Mapping[str, str] | None = None,
+    names: Iterable[str] | None = None,
+) -> list[Entity]:
     """Run the registered extractors (all, or those in ``names``) over one ad.
 
-    ``region``: ISO 3166-1 alpha-2 code used for phone numbers written without a
-    country code. Returns entities sorted by field order, then start offset.
-    Raises KeyError for an unknown extractor name.
+    ``region``: ISO 3166-1 alpha-2 fallback for phone numbers written without a
+    country code; ``source_regions``: source name -> region, consulted before it (see
+    :meth:`ExtractionContext.phone_region`). Returns entities sorted by field order,
+    then start offset. Raises KeyError for an unknown extractor name.
     """
     if not EXTRACTORS:
         _load_builtin()
-    ctx = ExtractionContext(ad, default_region=region)
+    ctx = ExtractionContext(ad, default_region=region, source_regions=source_regions)
     selected = list(EXTRACTORS) if names is None else list(names)
     found: list[Entity] = []
     for name in selected:
