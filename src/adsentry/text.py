@@ -59,7 +59,8 @@ at least 7 digits.
 * ``oh`` and a lone ``o`` are zeros next to a converted number word when between two
   converted tokens ("five oh five") or in a phone-like run, and between two digit
   groups of a phone-like run ("619 555 O 142").
-* The puns ``for to too ate won`` convert only next to a converted number word in a
+* The puns ``for to too ate won`` convert only next to a converted number word (or
+  glued to a digit group: "for80 5fivefive zero1onezero") in a
   phone-like run with three or more English digit words ("for two four five five
   five zero one one eight"). "Call Zoey To 323-555-0102", "10am to 10pm",
   "80 for 15 min", "two for one" and "I want to see you" keep them.
@@ -1202,8 +1203,12 @@ def _decide(view: str, run: list[_Item]) -> None:
                 ok = (bool(words) and (phone_like or sandwiched(i) or glued_to_member(i))) or (
                     sandwiched(i) and phone_like
                 )
-            else:
-                ok = bool(words) and phone_like and spelled.get("en", 0) >= 3
+            else:  # a pun: next to a number word, or glued to digits ("for80 5five5...")
+                ok = (
+                    (bool(words) or glued_to_member(i))
+                    and phone_like
+                    and spelled.get("en", 0) >= 3
+                )
             if ok:
                 member[i] = item.convert = True
                 changed = True
