@@ -44,7 +44,7 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
         load_config(bad, env={})
     wrong = tmp_path / "wrong.toml"
     wrong.write_text("[analyze]\nworkers = 'two'\n")
-    with pytest.raises(AdsentryError, match="analyze.workers must be a int"):
+    with pytest.raises(AdsentryError, match=r"analyze\.workers must be a int"):
         load_config(wrong, env={})
     with pytest.raises(AdsentryError, match="ADSENTRY_WORKERS"):
         load_config(None, env={"ADSENTRY_WORKERS": "many"})

@@ -11,7 +11,7 @@ from adsentry.extract import extract_all
 from adsentry.extract.handle import find_handles
 from adsentry.model import TEXT_FIELDS, Ad
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GOLD = DATA / "gold" / "handles.jsonl"
 CORPUS = DATA / "backpage-ca-2017" / "ads.jsonl"
 

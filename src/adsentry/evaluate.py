@@ -9,7 +9,8 @@ gold values are compared as multisets of keys:
 - age: integers (gold ``ages``); the share of records whose set equals the gold set is
   reported too;
 - price: ``(amount, minutes)`` pairs; the gold's free-form unit strings are mapped to
-  minutes with :data:`adsentry.extract.price.UNIT_MINUTES` (``""`` = no unit = None);
+  minutes with :data:`adsentry.extract.price.UNIT_MINUTES`; a gold unit ``""`` (the
+  README: "the gold gives an amount with no unit") is matched on the amount alone;
 - handle: ``platform:handle`` lower-cased (gold ``handles``);
 - name, location: the text as written, case ignored (gold ``names``, ``locations``).
 
@@ -29,6 +30,10 @@ from adsentry.errors import AdsentryError
 from adsentry.model import Ad, Entity
 
 KINDS = ("phone", "age", "price", "handle", "name", "location")
+
+#: Minutes of a gold price whose unit is ``""``: the gold README says the annotation
+#: then gives an amount with no unit, so the duration is not scored for it.
+UNANNOTATED = "unannotated"
 
 Key = Any
 
@@ -161,6 +166,23 @@ def _price_key(value: Any) -> Key:
             value.get("minutes"))  # fmt: skip
 
 
+def _resolve_unannotated(gold: Counter[Key], pred: Counter[Key]) -> Counter[Key]:
+    """Match gold prices without a unit on their amount alone: each takes the minutes of
+    a predicted price of the same amount not already matched exactly."""
+    if not any(k[1] == UNANNOTATED for k in gold):
+        return gold
+    resolved: Counter[Key] = Counter({k: n for k, n in gold.items() if k[1] != UNANNOTATED})
+    free = pred - resolved
+    for (amount, _), n in sorted((k, n) for k, n in gold.items() if k[1] == UNANNOTATED):
+        for _ in range(n):
+            match = next((k for k in sorted(free, key=str) if k[0] == amount and free[k]), None)
+            key = match if match is not None else (amount, None)
+            if match is not None:
+                free[match] -= 1
+            resolved[key] += 1
+    return resolved
+
+
 def gold_keys(kind: str, rec: dict[str, Any], scope: str = "text") -> Counter[Key]:
     """The gold keys of one record for ``kind`` (and ``scope`` text/url for phones)."""
     if kind == "phone":
@@ -170,7 +192,10 @@ def gold_keys(kind: str, rec: dict[str, Any], scope: str = "text") -> Counter[Ke
     if kind == "price":
         from adsentry.extract.price import unit_minutes
 
-        return Counter((int(p["amount"]), unit_minutes(p.get("unit", ""))) for p in rec["prices"])
+        return Counter(
+            (int(p["amount"]), unit_minutes(p["unit"]) if p.get("unit") else UNANNOTATED)
+            for p in rec["prices"]
+        )
     if kind == "handle":
         return Counter({f"{h['platform']}:{h['handle']}".lower() for h in rec.get("handles", [])})
     if kind == "name":
@@ -214,6 +239,9 @@ def evaluate(path: str | Path, kind: str, region: str = "US") -> list[Score]:
             # Prices are compared as multisets (a price list may repeat an amount);
             # every other kind as sets (a phone written twice is one phone).
             pred = Counter(keys) if kind == "price" else Counter(set(keys))
+            gold = gold_keys(kind, rec, scope)
+            if kind == "price":
+                gold = _resolve_unannotated(gold, pred)
 
             def ctx(key: Key, is_hit: bool, mine: list[Entity] = mine, ad: Ad = ad) -> str:
                 if is_hit:
@@ -222,7 +250,7 @@ def evaluate(path: str | Path, kind: str, region: str = "US") -> list[Score]:
                     return _find_context(ad, key)
                 return re.sub(r"\s+", " ", (ad.title + " | " + ad.body)[:200])
 
-            scores[scope].add(ad.ad_id, gold_keys(kind, rec, scope), pred, ctx)
+            scores[scope].add(ad.ad_id, gold, pred, ctx)
     return list(scores.values())
 
 

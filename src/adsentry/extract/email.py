@@ -4,7 +4,7 @@ Plain addresses follow RFC 5322's addr-spec (the common dot-atom subset) and are
 reported with ``obfuscated=False``.
 
 Spelled addresses are the forms posters use to slip past filters (collected from the
-obfuscation styles listed in ``/work/shared/data/backpage-ca-2017/README.md`` and
+obfuscation styles listed in ``shared/data/backpage-ca-2017/README.md`` and
 seen in that corpus: ``user(at)example(dot)com``, ``user @ example.com``,
 ``user@example .com``, ``user at example.com``, ``name@yahoo``):
 

@@ -7,7 +7,7 @@ compare values case-insensitively: the platforms do). Facebook, Tumblr and the l
 are not handles here; their links are reported by the url extractor.
 
 Three sources, in this order of trust (rules collected from the forms in
-``/work/shared/data/gold/handles.jsonl`` and the Backpage corpus README, and from the
+``shared/data/gold/handles.jsonl`` and the Backpage corpus README, and from the
 username rules each platform publishes: ASCII letters, digits, ``_`` and ``.``;
 Snapchat and WeChat also allow ``-``):
 
