@@ -39,7 +39,7 @@ def test_analyze_stats_search(tmp_path: Path) -> None:
     s = json.loads(r.stdout)
     assert s["ads"] == 3 and s["quarantined"] == 1
     assert s["sources"] == {"ads": 3}
-    assert s["entities"] == {"email": 1, "phone": 3, "url": 1}
+    assert s["entities"] == {"email": 1, "name": 1, "phone": 3, "url": 1}  # name: "Mia"
 
     qfile = Path(str(db) + ".quarantine.jsonl")
     rows = [json.loads(x) for x in qfile.read_text().splitlines()]

@@ -30,14 +30,22 @@ def register(name: str) -> Callable[[Extractor], Extractor]:
     return wrap
 
 
+_LOADED: list[bool] = [False]
+
+
 def _load_builtin() -> None:
-    """Import every module of this package for its ``@register`` side effect."""
+    """Import every module of this package for its ``@register`` side effect (once;
+    a module imported directly before registers itself alone, so emptiness of the
+    registry says nothing)."""
     import importlib
     import pkgutil
 
+    if _LOADED[0]:
+        return
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name != "context" and not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
+    _LOADED[0] = True
 
 
 def extract_all(
@@ -54,8 +62,7 @@ def extract_all(
     :meth:`ExtractionContext.phone_region`). Returns entities sorted by field order,
     then start offset. Raises KeyError for an unknown extractor name.
     """
-    if not EXTRACTORS:
-        _load_builtin()
+    _load_builtin()
     ctx = ExtractionContext(ad, default_region=region, source_regions=source_regions)
     selected = list(EXTRACTORS) if names is None else list(names)
     found: list[Entity] = []
