@@ -253,33 +253,55 @@ def extract_phones(ctx: ExtractionContext) -> list[Entity]:
             continue
         nt = ctx.view(field)
         view = nt.text
-        if len(_DIGIT.findall(view)) < _MIN_DIGITS:
+        n_digits = len(_DIGIT.findall(view))
+        if n_digits < _MIN_DIGITS:
             continue
         if regions is None:
             regions = _regions(ctx)
-        masked = _mask_dates(view)
-        if field == "url":
-            masked = _mask_url_ids(masked)
+        masked = _mask_url_ids(view) if field == "url" else view
         used: list[tuple[int, int]] = []
         for rs, re_ in _runs(masked, field):
             run = masked[rs:re_]
-            positions = [rs + j for j, ch in enumerate(run) if "0" <= ch <= "9"]
-            if len(positions) < _MIN_DIGITS:
-                continue
-            digits = "".join(masked[p] for p in positions)
-            plus = run.startswith("+")
-            group_starts = [
-                j for j, p in enumerate(positions) if j == 0 or positions[j - 1] != p - 1
-            ]
-            for a, b, e164, nsn in split_numbers(digits, regions, plus, group_starts):
-                vstart = positions[a] - (1 if a == 0 and plus else 0)
-                if vstart > 0 and view[vstart - 1] == "(" and ")" in view[vstart : vstart + 6]:
-                    vstart -= 1  # "(619) 555-0142": the bracket belongs to the number
-                vend = positions[b - 1] + 1
-                used.append((vstart, vend))
-                out.append(_entity(nt, field, vstart, vend, e164, nsn))
-        out.extend(_split_groups(nt, masked, field, used, regions))
+            if _DATE.search(run):  # dates are masked inside runs only: runs are short
+                masked = masked[:rs] + _mask_dates(run) + masked[re_:]
+                subruns = [(rs + a, rs + b) for a, b in _runs(masked[rs:re_], field)]
+            else:
+                subruns = [(rs, re_)]
+            for ss, se in subruns:
+                used.extend(_numbers_in_run(nt, masked, field, ss, se, regions, out))
+        if n_digits - sum(len(_DIGIT.findall(view, s, e)) for s, e in used) >= 10:
+            # enough digits left over for a number split into groups a few words apart
+            out.extend(_split_groups(nt, masked, field, used, regions))
     return out
+
+
+def _numbers_in_run(
+    nt: NormalizedText,
+    masked: str,
+    field: str,
+    rs: int,
+    re_: int,
+    regions: Sequence[str],
+    out: list[Entity],
+) -> list[tuple[int, int]]:
+    """Append the numbers of one run to ``out``; return their view spans."""
+    run = masked[rs:re_]
+    positions = [rs + j for j, ch in enumerate(run) if "0" <= ch <= "9"]
+    if len(positions) < _MIN_DIGITS:
+        return []
+    digits = "".join(masked[p] for p in positions)
+    plus = run.startswith("+")
+    group_starts = [j for j, p in enumerate(positions) if j == 0 or positions[j - 1] != p - 1]
+    spans = []
+    view = nt.text
+    for a, b, e164, nsn in split_numbers(digits, regions, plus, group_starts):
+        vstart = positions[a] - (1 if a == 0 and plus else 0)
+        if vstart > 0 and view[vstart - 1] == "(" and ")" in view[vstart : vstart + 6]:
+            vstart -= 1  # "(619) 555-0142": the bracket belongs to the number
+        vend = positions[b - 1] + 1
+        spans.append((vstart, vend))
+        out.append(_entity(nt, field, vstart, vend, e164, nsn))
+    return spans
 
 
 def _regions(ctx: ExtractionContext) -> list[str]:
