@@ -244,6 +244,14 @@ def analyze(
     started = time.perf_counter()
     done_before = 0
 
+    def skip_stored(ads: list[Ad]) -> list[Ad]:
+        # A re-run (or the rest of a stopped run) skips the per-ad stages for ads that
+        # are stored as they are; write_batch checks again inside its transaction.
+        stored = store.already_stored(ads)
+        fresh = [a for a in ads if (a.source, a.ad_id, a.raw_sha256) not in stored]
+        report.unchanged += len(ads) - len(fresh)
+        return fresh
+
     def batches() -> Iterator[tuple[list[Ad], tuple[list[Rejected], int]]]:
         nonlocal done_before
         for reader in readers:
@@ -255,10 +263,10 @@ def analyze(
                 else:
                     ads.append(item)
                 if len(ads) + len(rejected) >= batch_size:
-                    yield ads, (rejected, done_before + reader.bytes_read)
+                    yield skip_stored(ads), (rejected, done_before + reader.bytes_read)
                     ads, rejected = [], []
             if ads or rejected:
-                yield ads, (rejected, done_before + reader.total_bytes)
+                yield skip_stored(ads), (rejected, done_before + reader.total_bytes)
             done_before += reader.total_bytes
             report.read.merge(reader.stats)
 

@@ -175,6 +175,13 @@ class Store(ABC):
                 result.quarantined = _count(conn, schema.quarantine) - before
         return result
 
+    def already_stored(self, ads: Sequence[Ad]) -> set[tuple[str, str, str]]:
+        """``(source, ad_id, raw_sha256)`` of the given ads that some stored version has
+        already, so a re-run can skip them before the per-ad stages."""
+        with self._guard("looking up stored ads"), self.engine.connect() as conn:
+            known = self._known_versions(conn, ads)
+        return {(src, aid, sha) for (src, aid), vs in known.items() for sha in vs.values()}
+
     def _known_versions(
         self, conn: Connection, ads: Sequence[Ad]
     ) -> dict[tuple[str, str], dict[int, str]]:
