@@ -402,3 +402,8 @@ def test_identity_for_plain_text(text: str) -> None:
     assert nt.text == text
     assert list(nt.starts) == list(range(len(text)))
     assert list(nt.ends) == list(range(1, len(text) + 1))
+
+
+def test_capital_i_and_lower_o_glued_to_digits_in_a_phone_only() -> None:
+    assert normalize("text 97I-555-oI64").text == "text 971-555-0164"
+    assert normalize("I-5 and 34I").text == "I-5 and 34I"  # no phone-like run: letters stay

@@ -208,8 +208,8 @@ def run_analyze(
         with _progress() as progress:
             task = progress.add_task("analyze", total=None, ads=0)
 
-            def update(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total or None)
+            def update(done: int, total: int, ads_done: int) -> None:
+                progress.update(task, completed=done, total=total or None, ads=ads_done)
 
             report = analyze(
                 files,

@@ -212,7 +212,7 @@ class AnalyzeReport:
         return self.ads_read / self.seconds if self.seconds > 0 else 0.0
 
 
-ProgressFn = Callable[[int, int], None]
+ProgressFn = Callable[[int, int, int], None]
 
 
 def analyze(
@@ -231,7 +231,7 @@ def analyze(
 
     Each batch is written in one transaction, so a run stopped at any point leaves a
     consistent database; running it again stores what is missing and nothing twice.
-    ``progress(done_bytes, total_bytes)`` is called after each batch. Raises InputError
+    ``progress(done_bytes, total_bytes, ads_done)`` is called after each batch. Raises InputError
     for a file that cannot be opened (before anything is written) and StoreError when
     the database fails.
     """
@@ -281,7 +281,7 @@ def analyze(
         if res.quarantined:
             last_q = _append_quarantine(store, qfile, last_q)
         if progress is not None:
-            progress(done, total)
+            progress(done, total, report.ads_read)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1205,9 +1205,7 @@ def _decide(view: str, run: list[_Item]) -> None:
                 )
             else:  # a pun: next to a number word, or glued to digits ("for80 5five5...")
                 ok = (
-                    (bool(words) or glued_to_member(i))
-                    and phone_like
-                    and spelled.get("en", 0) >= 3
+                    (bool(words) or glued_to_member(i)) and phone_like and spelled.get("en", 0) >= 3
                 )
             if ok:
                 member[i] = item.convert = True
@@ -1229,8 +1227,8 @@ def _lookalike_converts(
     glued_right = right and run[i + 1].glued
     if glued_left and glued_right:  # "6o8", "2Osix"; "9l7", "B00BS38" in a phone only
         return letters in ("O", "o") or phone_like
-    if glued_left or glued_right:  # "O142", "4OO", "l800"
-        return len(letters) <= 2 and all(c in "Ool" for c in letters)
+    if glued_left or glued_right:  # "O142", "4OO", "l800"; "97I", "oI64" in a phone only
+        return len(letters) <= 2 and all(c in ("OolIi" if phone_like else "Ool") for c in letters)
     if item.glued or (i + 1 < len(run) and run[i + 1].glued):
         return False
     if len(letters) != 1 or not phone_like:
