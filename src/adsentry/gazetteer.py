@@ -92,6 +92,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -1506,6 +1507,7 @@ def _decide(dists: list[dict[str, float]]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def country_of(text: str) -> str | None:
     """Best-guess ISO 3166-1 alpha-2 country of a location field, a URL or host label,
     or a title; None when unknown or ambiguous.
@@ -1522,7 +1524,7 @@ def country_of(text: str) -> str | None:
     name's weight); between tied countries, the one with at least twice the summed
     share of the next, else None: "Melbourne" gives AU (5.4 M people against Florida's
     85 k), "Hyderabad" IN, "Inland Empire, Ontario" US, "Santa Ana" alone (Santa Ana,
-    CA or El Salvador) None.
+    CA or El Salvador) None. Results are cached per text (location fields repeat).
     """
     text = (text or "").strip()
     if not text:

@@ -111,6 +111,19 @@ class Pipeline:
             fn(doc)
         return doc
 
+    def warm_up(self) -> None:
+        """Run the stages once over a small made-up ad, so that lazily loaded tables
+        (gazetteer, name lexicons) are in memory before worker processes fork."""
+        self(
+            Ad(
+                ad_id="warm-up",
+                source="warm-up",
+                title="Mia - 22",
+                body="I'm Mia, in San Diego. Call 619-555-0142, $150/hh, IG: mia.x",
+                location="San Diego",
+            )
+        )
+
     def run_batch(self, ads: Sequence[Ad]) -> list[Doc]:
         """Run every stage over each ad of a batch, in order."""
         return [self(ad) for ad in ads]
@@ -130,6 +143,8 @@ class Pipeline:
                 yield self.run_batch(ads), payload
             return
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        if ctx.get_start_method() == "fork":
+            self.warm_up()  # forked workers inherit the loaded tables
         with ProcessPoolExecutor(
             max_workers=n_process,
             mp_context=ctx,
