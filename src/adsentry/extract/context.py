@@ -45,10 +45,14 @@ class ExtractionContext:
         return self._region
 
     def _infer_region(self) -> str:
-        from adsentry.gazetteer import country_of
+        from adsentry.gazetteer import country_of, country_of_location_field
 
         ad = self.ad
-        candidates = [ad.location]
+        if ad.location.strip():
+            code = country_of_location_field(ad.location)
+            if code:
+                return code
+        candidates = []
         if ad.url:
             try:
                 host = urlsplit(ad.url if "://" in ad.url else "http://" + ad.url).hostname
