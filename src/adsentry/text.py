@@ -809,12 +809,14 @@ class _Item:
     convert: bool = False
 
 
-def _lower(view: str) -> str:
-    """``view.lower()``, one character for one character."""
-    low = view.lower()
-    if len(low) == len(view):
+def lower_same_length(text: str) -> str:
+    """``text`` in lower case, character for character: the few characters whose lower
+    case is longer (such as "İ") stay as they are, so offsets into the result are
+    offsets into ``text``."""
+    low = text.lower()
+    if len(low) == len(text):
         return low
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in view)
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _number_replacements(view: str) -> list[_Replacement]:
@@ -823,7 +825,7 @@ def _number_replacements(view: str) -> list[_Replacement]:
     Runs are found from seeds (digit groups; strong number words; three ambiguous
     digit words in a row) and grown token by token in both directions.
     """
-    low = _lower(view)
+    low = lower_same_length(view)
     # (start, end, grown): a digit seed comes grown to the right already.
     seeds = [(*m.span(), True) for m in _DIGIT_SEED.finditer(low)]
     word_seeds = _word_seeds(low)
@@ -961,7 +963,7 @@ def _pipe_replacements(view: str) -> list[_Replacement]:
 @lru_cache(maxsize=16384)
 def _run_replacements(context: str, start: int, end: int) -> tuple[_Replacement, ...]:
     """The replacements of the run ``context[start:end]`` (cached: ads repeat a lot)."""
-    low = _lower(context)
+    low = lower_same_length(context)
     items = _merge_compounds(context, _tokenize(context, low, start, end))
     replacements: list[_Replacement] = []
     run: list[_Item] = []

@@ -65,7 +65,7 @@ from typing import Final
 from adsentry.extract import register
 from adsentry.extract.context import ExtractionContext
 from adsentry.model import Entity
-from adsentry.text import NormalizedText
+from adsentry.text import NormalizedText, lower_same_length
 
 __all__ = ["MAX_AGE", "MAX_STATED_AGE", "MIN_AGE", "MIN_STATED_AGE", "extract_ages"]
 
@@ -161,15 +161,6 @@ _SUFFIX_BAD_AFTER: Final = re.compile(
 _WINDOW: Final = 24  # characters before a number in which a bound word is looked for
 
 
-def _lower_same_length(text: str) -> str:
-    """``text`` in lower case, character for character (the few characters whose lower
-    case is longer, such as "İ", stay as they are), so that offsets are shared."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-
-
 def _bounded(view: str, start: int, end: int, cue_end: int) -> bool:
     """True when the number at ``view[start:end]`` is a bound ("over 18", "18+",
     "18 years of age or older", "Gentlemen 40yrs to 75yrs of age"); ``cue_end`` is
@@ -215,7 +206,7 @@ def _scan(field: str, nt: NormalizedText) -> list[Entity]:
                 found[(start, end)] = value
             continue
         if not low:
-            low = _lower_same_length(view)
+            low = lower_same_length(view)
         limits, cue_end = _cue(low, view, start, end)
         if limits is None:
             continue

@@ -53,7 +53,7 @@ from typing import Final
 from adsentry.extract import register
 from adsentry.extract.context import ExtractionContext
 from adsentry.model import Entity
-from adsentry.text import NormalizedText
+from adsentry.text import NormalizedText, lower_same_length
 
 __all__ = ["REGION_CURRENCY", "UNIT_MINUTES", "extract_prices", "unit_minutes"]
 
@@ -567,15 +567,6 @@ def _pre_currency(view: str, start: int) -> int:
     return -1
 
 
-def _lower_same_length(text: str) -> str:
-    """``text`` in lower case, character for character (the few characters whose lower
-    case is longer, such as "İ", stay as they are), so that offsets are shared."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-
-
 def _currency_of(word: str) -> str | None:
     """ISO 4217 code (or "$") of a currency word; None for the euphemisms."""
     return _CURRENCY_WORDS.get(word.strip().lower())
@@ -608,7 +599,7 @@ def _gap_cost(gap: str) -> int | None:
 
 def _scan(field_name: str, nt: NormalizedText, region: str) -> list[Entity]:
     """Prices in one field's view, as entities with original spans."""
-    view = _lower_same_length(nt.text)  # all patterns are written in lower case
+    view = lower_same_length(nt.text)  # all patterns are written in lower case
     runs, skip = _runs(view)
     if len(skip) == len(runs):
         return []  # no digits, or phone numbers only
