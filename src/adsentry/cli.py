@@ -328,10 +328,10 @@ def search(
             e164 = phone_query(query, _region(region))
             if e164 is not None:
                 ads = store.ads_with_entity("phone", e164, limit)
-                how = f"phone {e164}"
+                how = "that phone number"  # never echo an identifier into logs
             else:
                 ads = store.search_text(query, limit)
-                how = f"text {query!r}"
+                how = "that text query"
         finally:
             store.close()
         if as_json:
