@@ -1,0 +1,311 @@
+"""Template micro-clusters: tokens, shingles, similarity, LSH keys, clusters, templates."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+import xxhash
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from adsentry.link.templates import (
+    DEFAULT_PARAMS,
+    TemplateIndex,
+    TemplateParams,
+    _analyze_batch,
+    _permutations,
+    band_keys,
+    build_template,
+    cluster,
+    features,
+    shingles,
+    signature,
+    similarity,
+    tokenize,
+)
+
+# Ads written for these tests: one template each in English, Danish and Spanish, with
+# the name, the age and the city as the slots.
+EN = (
+    "💋 NEW IN TOWN 💋 Sexy {name} is here\n"
+    "Hi gentlemen, my name is {name} and I am {age} years old, visiting {city} this week "
+    "only. I am 5'4, 120 lbs, 34C, 100% real pics, no rush, no games. Incall and outcall "
+    "available 24/7 🌹 Rates: 150 half hour, 250 hour. Text me at [PHONE] and tell me "
+    "what you like 😘"
+)
+DA = (
+    "💋 NY PIGE I BYEN 💋 Søde {name} er her\n"
+    "Hej søde mand, jeg hedder {name} og er {age} år gammel, og jeg er i {city} hele "
+    "ugen. Jeg er 165 cm, 55 kg, 100% ægte billeder, ingen stress. Jeg tager imod hjemme "
+    "og kommer også ud til dig 🌹 Priser: 1000 kr halv time, 1500 kr time. Skriv til mig "
+    "på [PHONE] og fortæl hvad du kan lide 😘"
+)
+ES = (
+    "💋 CHICA NUEVA 💋 Hermosa {name} está aquí\n"
+    "Hola papi, me llamo {name} y tengo {age} años, estoy en {city} solo esta semana. "
+    "Mido 1.60, peso 55 kilos, fotos 100% reales, sin prisa. Servicio en mi depa o a "
+    "domicilio 🌹 Tarifas: 100 media hora, 180 la hora. Mándame mensaje al [PHONE] y "
+    "dime qué te gusta 😘"
+)
+FILLS = {
+    "en": [("Anna", "22", "San Diego"), ("Jessica", "25", "Riverside")],
+    "da": [("Sofie", "23", "København"), ("Camilla", "27", "Aarhus")],
+    "es": [("Valentina", "21", "Santa Ana"), ("Camila", "24", "Pomona")],
+}
+TEMPLATES = {"en": EN, "da": DA, "es": ES}
+
+UNRELATED = [
+    "Sweet Asian girl, body to body massage, open 10am to 10pm daily. Walk ins welcome.",
+    "Looking for a generous gentleman tonight, upscale and discreet, hotel friendly ✨",
+    "Grand opening!!! New spa with new staff, table shower, free parking in the back.",
+]
+
+
+def ads(lang: str) -> list[str]:
+    return [TEMPLATES[lang].format(name=n, age=a, city=c) for n, a, c in FILLS[lang]]
+
+
+def slot_spans(text: str, fill: tuple[str, str, str]) -> list[tuple[int, int]]:
+    """Spans of the name (its second occurrence: the first is in the title), the age and
+    the city in one ad, found by hand."""
+    name, age, city = fill
+    body = text.index("\n")
+    spans = [(text.index(name), text.index(name) + len(name))]
+    second = text.index(name, body)
+    spans.append((second, second + len(name)))
+    at = text.index(f" {age} ", body) + 1
+    spans.append((at, at + len(age)))
+    at = text.index(city, body)
+    spans.append((at, at + len(city)))
+    return spans
+
+
+# --------------------------------------------------------------------------------------
+# tokens and shingles
+# --------------------------------------------------------------------------------------
+
+
+def test_tokens_keep_digits_emoji_and_scripts_with_spans() -> None:
+    text = "𝐇𝐎𝐓 Søde ①② 💋💋 💋! años [PHONE]"
+    toks = tokenize(text)
+    assert [t.text for t in toks] == ["hot", "søde", "12", "💋", "años", "[phone]"]
+    assert [text[t.start : t.end] for t in toks] == [
+        "𝐇𝐎𝐓",
+        "Søde",
+        "①②",
+        "💋💋 💋",  # a run of one symbol is one token
+        "años",
+        "[PHONE]",
+    ]
+
+
+def test_shingles_keep_digits_and_emoji_and_drop_masks() -> None:
+    sh = shingles("💋 Sexy Anna 22 is here, call [PHONE] now 😘")
+    assert sh == {
+        "💋 sexy",
+        "sexy anna",
+        "anna 22",
+        "22 is",
+        "is here",
+        "here call",
+        "call now",
+        "now 😘",
+    }
+    assert shingles("Hi") == {"hi"}
+    assert shingles("[PHONE] !!!") == set()
+    # what MinHash sketches is one hash per shingle string
+    text = EN.format(name="Anna", age="22", city="San Diego")
+    a = _analyze_batch([text], DEFAULT_PARAMS.ngram)
+    assert len(a.shingles.row(0)) == len(shingles(text))
+
+
+def test_a_shared_phone_does_not_count() -> None:
+    a, b = ads("en")
+    assert similarity(a, b) == similarity(a.replace("[PHONE]", ""), b.replace("[PHONE]", ""))
+    for x, y in zip(features("call me [PHONE]"), features("call me [EMAIL]"), strict=True):
+        assert np.array_equal(x, y)
+
+
+# --------------------------------------------------------------------------------------
+# similarity
+# --------------------------------------------------------------------------------------
+
+
+def test_similarity_by_hand() -> None:
+    # terms {sweet, anna|jessica, 22, new, in, town}: J = 5/7; names differ on both
+    # sides (dN = 2), the digit term 22 is shared (sD = 1, dD = 0):
+    # 1 - (2/7) * (1 + 1.0 * 2) / (1 + 0.2 * 1) = 1 - 5/7 = 0.2857...
+    s = similarity("Sweet Anna, 22, new in town", "Sweet Jessica, 22, new in town")
+    assert s == pytest.approx(2 / 7)
+    # without the name change the same edit distance is a near copy
+    assert similarity("Sweet Anna, 22, new in town", "Sweet Anna, 22, new in city") == (
+        pytest.approx(1 - (2 / 7) / 1.2)
+    )
+    assert similarity("Anna 22", "Anna 22") == 1.0
+    assert similarity("", "Anna 22") == 0.0
+
+
+def test_one_template_with_other_names_ages_cities_links() -> None:
+    for lang in TEMPLATES:
+        a, b = ads(lang)
+        assert similarity(a, b) >= DEFAULT_PARAMS.threshold, lang
+
+
+def test_unrelated_ads_do_not_link() -> None:
+    for x, y in itertools.combinations(UNRELATED + ads("en")[:1], 2):
+        assert similarity(x, y) < 0.3
+
+
+# --------------------------------------------------------------------------------------
+# MinHash and LSH keys
+# --------------------------------------------------------------------------------------
+
+
+def test_signature_and_band_keys_are_datasketchs() -> None:
+    text = ads("en")[0]
+    params = DEFAULT_PARAMS
+    a = _analyze_batch([text], params.ngram)
+    m = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=int)
+    m.update_batch(a.shingles.row(0).tolist())
+    sig = signature(text)
+    assert sig.shape == (params.num_perm,)
+    assert np.array_equal(_permutations(params.num_perm, params.seed), m.permutations)
+    assert np.array_equal(sig, m.hashvalues)
+    lsh = MinHashLSH(
+        num_perm=params.num_perm,
+        params=(params.bands, params.rows),
+        hashfunc=xxhash.xxh3_64_digest,
+    )
+    lsh.insert("ad", LeanMinHash(m))
+    keys = band_keys(text)
+    assert [b for b, _ in keys] == list(range(params.bands))
+    assert [k for _, k in keys] == list(lsh.keys["ad"])
+    assert band_keys("hi there") == []  # too short to link: not indexed
+
+
+# --------------------------------------------------------------------------------------
+# micro-clusters
+# --------------------------------------------------------------------------------------
+
+
+def corpus() -> list[tuple[str, str]]:
+    items = [(f"{lang}{i}", t) for lang in TEMPLATES for i, t in enumerate(ads(lang))]
+    items += [(f"x{i}", t) for i, t in enumerate(UNRELATED)]
+    items += [("copy", UNRELATED[0]), ("short1", "hi [PHONE]"), ("short2", "hi [PHONE]")]
+    return items
+
+
+def test_cluster_by_template_and_language() -> None:
+    got = cluster(corpus())
+    assert got == {
+        "en0": "en0",
+        "en1": "en0",
+        "da0": "da0",
+        "da1": "da0",
+        "es0": "es0",
+        "es1": "es0",
+        "x0": "copy",  # an exact copy; the id is the smallest key of the cluster
+        "copy": "copy",
+        "x1": None,
+        "x2": None,
+        "short1": None,  # too short to link, not even to its copy
+        "short2": None,
+    }
+
+
+def test_incremental_equals_batch_in_any_order() -> None:
+    items = corpus()
+    # a third member whose text only the other members' links reach
+    items.append(("en2", EN.format(name="Lucia", age="29", city="Oceanside")))
+    want = cluster(items)
+    for seed in range(5):
+        order = items[:]
+        random.Random(seed).shuffle(order)
+        index = TemplateIndex()
+        for key, text in order:
+            index.add(key, text)
+        assert index.partition() == want
+        assert all(index.cluster_of(k) == want[k] for k, _ in items)
+    assert len(index) == len(items) and "en2" in index
+
+
+def test_add_returns_links_and_restores_from_band_keys() -> None:
+    a, b = ads("en")
+    index = TemplateIndex()
+    assert index.add("a", a) == []
+    links = index.add("b", b)
+    assert [k for k, _ in links] == ["a"]
+    assert links[0][1] == pytest.approx(similarity(a, b))
+    assert index.add("a2", a) == [("a", 1.0), ("b", links[0][1])]
+    with pytest.raises(ValueError):
+        index.add("a", a)
+    restored = TemplateIndex()
+    for key, text in [("a", a), ("b", b), ("a2", a)]:
+        restored.add(key, text, band_keys=band_keys(text))
+    assert restored.partition() == index.partition() == {"a": "a", "b": "a", "a2": "a"}
+    assert restored.links("b") == [("a", links[0][1]), ("a2", links[0][1])]
+
+
+def letters(i: int) -> str:
+    return chr(97 + i // 26) + chr(97 + i % 26)
+
+
+def test_chaining_is_cut_at_the_medoid() -> None:
+    # ad k has its first 5k words rewritten: neighbours share 35 of 45 words (J 0.78),
+    # ads k apart (40 - 5k) of (40 + 5k); single link would chain all eight
+    chain = []
+    for k in range(8):
+        words = [("new" if j < 5 * k else "old") + letters(j) for j in range(40)]
+        chain.append((f"c{k}", " ".join(words)))
+    params = TemplateParams(threshold=0.6, medoid_threshold=0.6)
+    assert similarity(chain[0][1], chain[1][1], params) == pytest.approx(35 / 45)
+    chained = cluster(chain, TemplateParams(threshold=0.6, medoid_threshold=0.0))
+    assert set(chained.values()) == {"c0"}
+    # links: ads at most 2 apart (J >= 0.6). Link sums: c2..c5 have 2 * 7/9 + 2 * 0.6,
+    # the most; the tie goes to the smallest key, c2, which keeps c0..c4 (at most 2
+    # apart); the rest c5, c6, c7 is one star around c6
+    got = cluster(chain, params)
+    assert got == {**{f"c{k}": "c0" for k in range(5)}, **{f"c{k}": "c5" for k in range(5, 8)}}
+    index = TemplateIndex(params)
+    for key, text in reversed(chain):
+        index.add(key, text)
+    assert index.partition() == got
+
+
+def test_repeated_key_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        cluster([("a", "one two three"), ("a", "four five six")])
+
+
+# --------------------------------------------------------------------------------------
+# templates
+# --------------------------------------------------------------------------------------
+
+
+def test_template_slots_are_exactly_the_names_ages_cities() -> None:
+    for lang in TEMPLATES:
+        texts = ads(lang)
+        t = build_template(texts)
+        assert t.representative == 0
+        spans = [slot_spans(text, fill) for text, fill in zip(texts, FILLS[lang], strict=True)]
+        assert [list(s.spans) for s in t.slots] == [list(x) for x in zip(*spans, strict=True)], lang
+        name, age, city = FILLS[lang][0]
+        assert [s.values[0] for s in t.slots] == [name, name, age, city]
+        title_marked = TEMPLATES[lang].replace("{name}", "[SLOT1]", 1)
+        assert t.text == title_marked.format(name="[SLOT2]", age="[SLOT3]", city="[SLOT4]")
+        assert 0.8 < t.coverage < 1.0
+
+
+def test_template_of_copies_and_insertions() -> None:
+    t = build_template(["Call Anna now", "Call Anna now"])
+    assert t.slots == () and t.coverage == 1.0 and t.text == "Call Anna now"
+    t = build_template(["Call Anna now", "Call now", "Call Anna Lee now"])
+    assert t.representative == 0
+    (slot,) = t.slots
+    assert slot.values == ("Anna", "", "Anna Lee")
+    assert slot.spans == ((5, 9), (4, 4), (5, 13))
+    assert t.text == "Call [SLOT1] now"
+    with pytest.raises(ValueError):
+        build_template([])
