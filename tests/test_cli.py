@@ -126,3 +126,46 @@ def test_search_syntax_error_is_clear(tmp_path: Path) -> None:
     r = runner.invoke(app, ["search", '"unbalanced', "--db", str(db)])
     assert r.exit_code == 1
     assert "cannot parse search query" in r.stderr
+
+
+def test_bad_input_file_end_to_end(tmp_path: Path) -> None:
+    """Each bad record gets its reason; nothing else in the file is lost."""
+    big_body = "x" * 1_000_000 + " call 619-555-0142"
+    lines = [
+        json.dumps({"id": "ok", "body": "fine ad, call 619-555-0143"}),
+        '{"id": "cut", "body": "truncated',
+        '[{"id": "in-a-list", "body": "x"}]',
+        json.dumps({"id": "empty", "title": " ", "body": ""}),
+        json.dumps({"id": "dup", "body": "first text"}),
+        json.dumps({"id": "dup", "body": "second text"}),
+        json.dumps({"id": "big", "body": big_body}),
+        "",
+    ]
+    f = tmp_path / "bad.jsonl"
+    f.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "bytes", "body": "caf\xe9"}\n')
+    db = tmp_path / "x.db"
+    r = runner.invoke(app, ["analyze", str(f), "--db", str(db), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(runner.invoke(app, ["stats", "--db", str(db), "--json"]).stdout)
+    # ok, dup (two versions, one ad), big (1 MB body is under the 2 MB limit), bytes
+    assert (s["ads"], s["versions"], s["quarantined"]) == (4, 5, 3)
+    q = [json.loads(x) for x in Path(str(db) + ".quarantine.jsonl").read_text().splitlines()]
+    assert [(x["line"], x["reason"]) for x in q] == [
+        (2, "bad_json"),
+        (3, "not_object"),
+        (4, "no_text"),
+    ]
+    r = runner.invoke(app, ["search", "second", "--db", str(db), "--json"])
+    assert [json.loads(x)["ad_id"] for x in r.stdout.splitlines()] == ["dup"]
+    assert runner.invoke(app, ["search", "first", "--db", str(db), "--json"]).stdout == ""
+    r = runner.invoke(app, ["search", "(619) 555-0142", "--db", str(db), "--json"])
+    assert [json.loads(x)["ad_id"] for x in r.stdout.splitlines()] == ["big"]
+
+
+def test_empty_file_is_not_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "empty.jsonl"
+    f.write_text("")
+    db = tmp_path / "x.db"
+    r = runner.invoke(app, ["analyze", str(f), "--db", str(db), "--workers", "1"])
+    assert r.exit_code == 0
+    assert json.loads(runner.invoke(app, ["stats", "--db", str(db), "--json"]).stdout)["ads"] == 0
