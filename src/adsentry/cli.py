@@ -254,6 +254,8 @@ def print_analyze_summary(report: Any, db: Path) -> None:
     t.add_row("ads per second", f"{report.ads_per_second:,.0f}")
     t.add_row("seconds", f"{report.seconds:,.1f}")
     err.print(t)
+    if getattr(report, "link", None) is not None:
+        _say(report.link.line())
     if report.quarantined:
         err.print(f"quarantined records are in {quarantine_path(db)}")
 
@@ -515,6 +517,106 @@ def _display_phone(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+@app.command()
+def relink(db: DbOption = None) -> None:
+    """Rebuild templates, generic identifiers and networks from the stored ads."""
+    from adsentry.link.networks import relink as run_relink
+    from adsentry.store import open_store
+
+    with _errors():
+        store = open_store(_db(db), create=False)
+        try:
+            report = run_relink(store)
+        finally:
+            store.close()
+        _say(report.line())
+
+
+export_app = typer.Typer(help="Machine output of the case database on stdout.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("networks")
+def export_networks(
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+) -> None:
+    """One record per current ad: {"ad_id", "source", "network_id", "template_id"}
+    (null, or an empty CSV cell, where the ad stands alone)."""
+    import csv
+
+    from adsentry.store import open_store
+
+    with _errors():
+        if fmt not in ("jsonl", "csv"):
+            raise AdsentryError(f"--format {fmt!r}: must be jsonl or csv")
+        store = open_store(_db(db), create=False)
+        try:
+            rows = store.link_assignments()
+        finally:
+            store.close()
+        keys = ("ad_id", "source", "network_id", "template_id")
+        if fmt == "csv":
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(keys)
+            for source, ad_id, _, nid, tid in rows:
+                w.writerow((ad_id, source, nid or "", tid or ""))
+        else:
+            for source, ad_id, _, nid, tid in rows:
+                rec = dict(zip(keys, (ad_id, source, nid, tid), strict=True))
+                sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+@app.command()
+def network(
+    network_id: Annotated[str, typer.Argument(help="Network id, e.g. n-1f2e3d4c5b6a7980.")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """A network's summary, its templates with their slots, and the evidence of each
+    link (shared identifiers, template similarity), on stdout."""
+    from adsentry.link.networks import network_detail
+    from adsentry.store import open_store
+
+    with _errors():
+        store = open_store(_db(db), create=False)
+        try:
+            detail = network_detail(store, network_id)
+        finally:
+            store.close()
+        if detail is None:
+            raise AdsentryError(f"no network {network_id!r} (run `adsentry relink` first?)")
+        if as_json:
+            sys.stdout.write(json.dumps(detail, ensure_ascii=False) + "\n")
+            return
+        w = sys.stdout.write
+        s = detail["summary"]
+        span = f"{s['first_seen']} to {s['last_seen']}"
+        w(f"network {detail['network_id']}: {s['ads']} ads, {span}\n")
+        for label in ("phones", "names", "cities"):
+            w(f"  {label} ({len(s[label])}): {', '.join(s[label])}\n")
+        w("ads:\n")
+        for a in detail["ads"]:
+            w(f"  {a['source']} {a['ad_id']}  {a['posted_at'] or '-'}  {a['template_id'] or '-'}\n")
+        w("evidence: shared identifiers\n")
+        for ident in detail["identifiers"]:
+            w(f"  {ident['kind']} {ident['value']} on {len(ident['ads'])} ad(s):\n")
+            for a in ident["ads"]:
+                how = " (obfuscated)" if a["obfuscated"] else ""
+                w(f"    {a['source']} {a['ad_id']}: {a['text']!r}{how}\n")
+        w("evidence: templates\n")
+        for t in detail["templates"]:
+            w(f"  template {t['template_id']} ({len(t['members'])} ads, coverage "
+              f"{t['coverage']:.2f}):\n")  # fmt: skip
+            for m in t["members"]:
+                w(f"    {m['source']} {m['ad_id']}: similarity {m['similarity']:.3f}\n")
+            w("    text: " + t["text"].replace("\n", "\n          ") + "\n")
+            for i, values in enumerate(t["slots"], start=1):
+                w(f"    [SLOT{i}]: " + " | ".join(repr(v) for v in values) + "\n")
+        sys.stdout.flush()
 
 
 def main() -> None:

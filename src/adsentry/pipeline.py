@@ -26,6 +26,7 @@ from typing import TypeVar
 from adsentry.extract import extract_all
 from adsentry.io.quarantine import QuarantineFile, quarantine_path
 from adsentry.io.readers import AdReader, ReadStats, Rejected
+from adsentry.link.networks import LinkReport, relink
 from adsentry.model import Ad, Entity
 from adsentry.store import Store
 
@@ -206,6 +207,7 @@ class AnalyzeReport:
     ``stored``: ads with a new key; ``new_versions``: changed records under a stored
     key; ``unchanged``: records already stored as they are; ``quarantined``: records
     that could not be read (``quarantine_new`` of them not seen by an earlier run).
+    ``link``: what the full relink at the end found (corpus stage).
     """
 
     files: list[str] = field(default_factory=list)
@@ -217,6 +219,7 @@ class AnalyzeReport:
     quarantine_new: int = 0
     entities: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    link: LinkReport | None = None
 
     @property
     def ads_read(self) -> int:
@@ -242,7 +245,8 @@ def analyze(
     batch_size: int = 500,
     progress: ProgressFn | None = None,
 ) -> AnalyzeReport:
-    """Read ``paths``, run the per-ad stages and store ads, entities and quarantine.
+    """Read ``paths``, run the per-ad stages and store ads, entities and quarantine;
+    then rebuild the links and networks over everything stored (:func:`relink`).
 
     Each batch is written in one transaction, so a run stopped at any point leaves a
     consistent database; running it again stores what is missing and nothing twice.
@@ -297,6 +301,7 @@ def analyze(
             last_q = _append_quarantine(store, qfile, last_q)
         if progress is not None:
             progress(done, total, report.ads_read)
+    report.link = relink(store)
     report.seconds = time.perf_counter() - started
     return report
 

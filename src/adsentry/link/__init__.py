@@ -1,5 +1,6 @@
-"""Linking ads: template micro-clusters of the text (:mod:`adsentry.link.templates`);
-the identifier graph and network fusion come next to it."""
+"""Linking ads: template micro-clusters of the text (:mod:`adsentry.link.templates`),
+identifier links with the generic-identifier filter (:mod:`adsentry.link.identifiers`),
+and networks fused from both, with ``relink`` (:mod:`adsentry.link.networks`)."""
 
 from adsentry.link.templates import (
     DEFAULT_PARAMS,

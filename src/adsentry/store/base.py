@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from adsentry.errors import StoreError
@@ -55,6 +55,34 @@ class StoredAd:
     ingested_at: str
     site_fields: dict[str, Any]
     images: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkAd:
+    """What linking reads of one current ad: ``pk`` and key, text, the site's
+    ``location`` field and ``posted_at`` (ISO 8601 UTC or None)."""
+
+    pk: int
+    source: str
+    ad_id: str
+    title: str
+    body: str
+    location: str
+    posted_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEntity:
+    """One stored entity of a current ad, as linking reads it (value in store form)."""
+
+    ad_pk: int
+    kind: str
+    value: str
+    field: str
+    start: int
+    end: int
+    text: str
+    obfuscated: bool
 
 
 class Store(ABC):
@@ -323,6 +351,127 @@ class Store(ABC):
     def count_quarantine(self) -> int:
         with self._guard("counting the quarantine"), self.engine.connect() as conn:
             return _count(conn, schema.quarantine)
+
+    # -- links -----------------------------------------------------------------
+
+    def current_link_ads(self) -> list[LinkAd]:
+        """Every current ad as linking reads it, in storage (``pk``) order."""
+        a = schema.ads
+        cols = (a.c.pk, a.c.source, a.c.ad_id, a.c.title, a.c.body, a.c.location, a.c.posted_at)
+        with self._guard("reading ads for linking"), self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).where(a.c.is_current).order_by(a.c.pk))
+            return [LinkAd(*r) for r in rows]
+
+    def current_link_entities(self, kinds: Sequence[str]) -> list[LinkEntity]:
+        """Entities of ``kinds`` of current ads, ordered by ad, field and offset."""
+        a, e = schema.ads, schema.entities
+        cols = (e.c.ad_pk, e.c.kind, e.c.value, e.c.field, e.c.start, e.c.end, e.c.text)
+        with self._guard("reading entities for linking"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*cols, e.c.obfuscated)
+                .select_from(e.join(a, a.c.pk == e.c.ad_pk))
+                .where(a.c.is_current, e.c.kind.in_(list(kinds)))
+                .order_by(e.c.ad_pk, e.c.field, e.c.start, e.c.pk)
+            )
+            return [LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows]
+
+    def replace_links(
+        self,
+        templates: Sequence[tuple[int, str, float]],
+        members: Sequence[tuple[int, str]],
+        generic: Sequence[tuple[str, str, str, int]],
+    ) -> None:
+        """Replace the results of linking in one transaction: ``templates`` as
+        ``(ad_pk, template_id, similarity)``, ``members`` as ``(ad_pk, network_id)``,
+        ``generic`` as ``(kind, value, reason, ads)``."""
+        t, m, g = schema.ad_templates, schema.network_members, schema.generic_identifiers
+        with self._guard("writing links"), self.engine.begin() as conn:
+            for table in (t, m, g):
+                table.create(conn, checkfirst=True)
+                conn.execute(table.delete())
+            if templates:
+                conn.execute(
+                    t.insert(),
+                    [{"ad_pk": p, "template_id": i, "similarity": s} for p, i, s in templates],
+                )
+            if members:
+                conn.execute(m.insert(), [{"ad_pk": p, "network_id": i} for p, i in members])
+            if generic:
+                conn.execute(
+                    g.insert(),
+                    [{"kind": k, "value": v, "reason": r, "ads": n} for k, v, r, n in generic],
+                )
+
+    def _has_links(self, conn: Connection) -> bool:
+        return bool(inspect(conn).has_table(schema.network_members.name))
+
+    def link_assignments(self) -> list[tuple[str, str, int, str | None, str | None]]:
+        """``(source, ad_id, pk, network_id, template_id)`` of every current ad in
+        storage order; None where the ad stands alone (or nothing was linked yet)."""
+        a, t, m = schema.ads, schema.ad_templates, schema.network_members
+        with self._guard("reading networks"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                alone = conn.execute(
+                    select(a.c.source, a.c.ad_id, a.c.pk).where(a.c.is_current).order_by(a.c.pk)
+                )
+                return [(s, i, p, None, None) for s, i, p in alone]
+            rows = conn.execute(
+                select(a.c.source, a.c.ad_id, a.c.pk, m.c.network_id, t.c.template_id)
+                .select_from(a.outerjoin(m, m.c.ad_pk == a.c.pk).outerjoin(t, t.c.ad_pk == a.c.pk))
+                .where(a.c.is_current)
+                .order_by(a.c.pk)
+            )
+            return [(s, i, p, nid, tid) for s, i, p, nid, tid in rows]
+
+    def network_members_of(self, network_id: str) -> list[tuple[int, str | None, float | None]]:
+        """``(ad_pk, template_id, similarity)`` of the ads of one network, by pk."""
+        t, m = schema.ad_templates, schema.network_members
+        with self._guard("reading a network"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return []
+            rows = conn.execute(
+                select(m.c.ad_pk, t.c.template_id, t.c.similarity)
+                .select_from(m.outerjoin(t, t.c.ad_pk == m.c.ad_pk))
+                .where(m.c.network_id == network_id)
+                .order_by(m.c.ad_pk)
+            )
+            return [(p, i, s) for p, i, s in rows]
+
+    def generic_identifiers(self) -> list[tuple[str, str, str, int]]:
+        """``(kind, value, reason, ads)`` of the generic identifiers of the last relink,
+        most carried first."""
+        g = schema.generic_identifiers
+        with self._guard("reading generic identifiers"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return []
+            rows = conn.execute(select(g).order_by(g.c.ads.desc(), g.c.kind, g.c.value))
+            return [(r.kind, r.value, r.reason, r.ads) for r in rows]
+
+    def link_ads_by_pk(self, pks: Sequence[int]) -> list[LinkAd]:
+        """The given ads as linking reads them, in the order of ``pks``."""
+        a = schema.ads
+        cols = (a.c.pk, a.c.source, a.c.ad_id, a.c.title, a.c.body, a.c.location, a.c.posted_at)
+        found: dict[int, LinkAd] = {}
+        with self._guard("reading ads"), self.engine.connect() as conn:
+            for chunk in _chunks(list(pks), 500):
+                for r in conn.execute(select(*cols).where(a.c.pk.in_(chunk))):
+                    found[r[0]] = LinkAd(*r)
+        return [found[p] for p in pks if p in found]
+
+    def link_entities_of(self, pks: Sequence[int], kinds: Sequence[str]) -> list[LinkEntity]:
+        """Entities of ``kinds`` of the given ads, ordered by ad, field and offset."""
+        e = schema.entities
+        cols = (e.c.ad_pk, e.c.kind, e.c.value, e.c.field, e.c.start, e.c.end, e.c.text)
+        out: list[LinkEntity] = []
+        with self._guard("reading entities"), self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(pks)), 500):
+                rows = conn.execute(
+                    select(*cols, e.c.obfuscated)
+                    .where(e.c.ad_pk.in_(chunk), e.c.kind.in_(list(kinds)))
+                    .order_by(e.c.ad_pk, e.c.field, e.c.start, e.c.pk)
+                )
+                out.extend(LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows)
+        return out
 
     def _ads_by_pk(self, conn: Connection, pks: Sequence[int]) -> list[StoredAd]:
         if not pks:

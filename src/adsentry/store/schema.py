@@ -8,6 +8,10 @@
 - ``quarantine``: records that could not be read, with file, line and reason; unique
   on ``(file, line, raw_sha256)`` so that a re-run adds nothing twice.
 - ``meta``: schema version and other key/value facts.
+- ``ad_templates``, ``network_members``, ``generic_identifiers``: what the last full
+  relink (:func:`adsentry.link.networks.relink`) found, replaced as a whole. Evidence
+  stays a star: ad to template (``similarity`` of the ad to its template's anchor), ad
+  to network; identifier evidence is the ``entities`` rows minus the generic values.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -90,6 +95,32 @@ meta = Table(
     metadata,
     Column("key", String, primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+ad_templates = Table(
+    "ad_templates",
+    metadata,
+    Column("ad_pk", Integer, ForeignKey("ads.pk", ondelete="CASCADE"), primary_key=True),
+    Column("template_id", String, nullable=False),
+    Column("similarity", Float, nullable=False),
+)
+Index("ix_ad_templates_template", ad_templates.c.template_id)
+
+network_members = Table(
+    "network_members",
+    metadata,
+    Column("ad_pk", Integer, ForeignKey("ads.pk", ondelete="CASCADE"), primary_key=True),
+    Column("network_id", String, nullable=False),
+)
+Index("ix_network_members_network", network_members.c.network_id)
+
+generic_identifiers = Table(
+    "generic_identifiers",
+    metadata,
+    Column("kind", String, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("ads", Integer, nullable=False),
 )
 
 #: Entity kinds whose value is not a plain string and is stored as JSON text.

@@ -1,0 +1,339 @@
+"""Networks: connected groups of ads fused from identifier links and template links.
+
+A full rebuild from the stored extractions (incremental linking comes later). The graph
+is a star, never all pairs: its nodes are the current ads, the kept identifiers
+(:mod:`adsentry.link.identifiers`, generic values filtered out as in Freeman et al.,
+2025) and the template micro-clusters (:func:`adsentry.link.templates.cluster`,
+InfoShield-style, Lee et al. 2021); its edges are ad-identifier and ad-template. A
+*network* is a connected component (scipy.sparse.csgraph) with two ads or more.
+
+Ids are stable for the same input: a network is ``"n-"`` + the xxh64 hex digest of its
+smallest ``(source, ad_id)`` (as ``source + "\\x1f" + ad_id``); a template is ``"t-"`` +
+the digest of its micro-cluster's smallest ad key. An ad that links to nothing has
+neither.
+
+The text a template sees: ``title + "\\n" + body`` of the current version, with the
+stored spans of its phones, e-mails, handles and URLs replaced by ``[PHONE]``,
+``[EMAIL]``, ``[HANDLE]``, ``[URL]`` (so a shared identifier is never counted twice).
+An ad's template ``similarity`` is :func:`adsentry.link.templates.similarity` of its
+masked text to the text of its micro-cluster's anchor (smallest ad key), 1.0 for the
+anchor itself.
+
+API: :func:`compute` ``(ads, entities) -> LinkResult`` (pure); :func:`relink`
+``(store) -> LinkReport`` (read, compute, replace in one transaction);
+:func:`network_detail` ``(store, network_id) -> dict | None`` (summary, templates with
+slots, evidence of each link).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xxhash
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from adsentry.link.identifiers import (
+    DEFAULT_GENERIC,
+    IDENTIFIER_KINDS,
+    GenericIdentifier,
+    GenericParams,
+    IdKey,
+    ad_places,
+    find_generic,
+)
+from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams, build_template, cluster
+from adsentry.link.templates import similarity as text_similarity
+from adsentry.store.base import LinkAd, LinkEntity, Store
+
+#: Entity kinds masked in the text templates see, with their mask.
+MASKS: dict[str, str] = {
+    "phone": "[PHONE]",
+    "email": "[EMAIL]",
+    "handle": "[HANDLE]",
+    "url": "[URL]",
+}
+#: Entity kinds linking reads.
+LINK_KINDS: tuple[str, ...] = (*MASKS, "location", "name")
+
+
+def _digest(text: str) -> str:
+    return xxhash.xxh64_hexdigest(text.encode("utf-8"))
+
+
+def ad_key(source: str, ad_id: str) -> str:
+    """The key of an ad in template clustering: ``source + "\\x1f" + ad_id``."""
+    return f"{source}\x1f{ad_id}"
+
+
+def network_id_of(source: str, ad_id: str) -> str:
+    """The id of the network whose smallest ``(source, ad_id)`` is the one given."""
+    return "n-" + _digest(ad_key(source, ad_id))
+
+
+def template_id_of(anchor_key: str) -> str:
+    """The id of the template whose micro-cluster's smallest ad key is ``anchor_key``."""
+    return "t-" + _digest(anchor_key)
+
+
+def masked_text(ad: LinkAd, entities: Sequence[LinkEntity]) -> str:
+    """``title + "\\n" + body`` with the spans of phones, e-mails, handles and URLs
+    replaced by their masks (overlapping spans: the earlier, then longer, one wins)."""
+    parts: list[str] = []
+    for name, text in (("title", ad.title), ("body", ad.body)):
+        spans = sorted(
+            (e.start, -e.end, MASKS[e.kind])
+            for e in entities
+            if e.field == name and e.kind in MASKS and 0 <= e.start < e.end <= len(text)
+        )
+        out, at = [], 0
+        for start, neg_end, mask in spans:
+            if start < at:
+                continue
+            out.append(text[at:start])
+            out.append(mask)
+            at = -neg_end
+        out.append(text[at:])
+        parts.append("".join(out))
+    return "\n".join(parts)
+
+
+@dataclass(slots=True)
+class LinkResult:
+    """What linking found over a set of ads (keys are ad pks).
+
+    ``templates``: ad pk -> ``(template_id, similarity)``; ``networks``: ad pk ->
+    network id (ads in no network left out); ``generic``: the generic identifiers;
+    ``identifiers``: kept identifiers carried by two ads or more -> their ad pks.
+    """
+
+    templates: dict[int, tuple[str, float]] = field(default_factory=dict)
+    networks: dict[int, str] = field(default_factory=dict)
+    generic: list[GenericIdentifier] = field(default_factory=list)
+    identifiers: dict[IdKey, list[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReport:
+    """Counts of one relink: networks, ads in networks, templates (micro-clusters),
+    generic identifiers."""
+
+    networks: int
+    ads_in_networks: int
+    templates: int
+    generic: int
+    ads: int
+
+    def line(self) -> str:
+        """The one-line summary ``relink`` prints on stderr."""
+        return (
+            f"relink: {self.networks:,} networks, {self.ads_in_networks:,} of {self.ads:,} "
+            f"ads in networks, {self.templates:,} templates, "
+            f"{self.generic:,} generic identifiers"
+        )
+
+
+def compute(
+    ads: Sequence[LinkAd],
+    entities: Sequence[LinkEntity],
+    *,
+    template_params: TemplateParams = DEFAULT_PARAMS,
+    generic_params: GenericParams = DEFAULT_GENERIC,
+) -> LinkResult:
+    """Templates, identifier links and networks of ``ads`` from their ``entities``.
+
+    Deterministic: the same ads and entities give the same ids, whatever their order.
+    """
+    result = LinkResult()
+    by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
+    for e in entities:
+        by_ad[e.ad_pk].append(e)
+    ads = sorted(ads, key=lambda a: (a.source, a.ad_id))
+    index = {a.pk: i for i, a in enumerate(ads)}
+    n = len(ads)
+
+    # identifiers: star ad -> (kind, value), generic ones filtered
+    carriers: dict[IdKey, set[int]] = defaultdict(set)
+    for e in entities:
+        if e.kind in IDENTIFIER_KINDS and e.ad_pk in index:
+            carriers[(e.kind, e.value)].add(e.ad_pk)
+    places = {
+        a.pk: ad_places((e.value for e in by_ad[a.pk] if e.kind == "location"), a.location)
+        for a in ads
+    }
+    generic = find_generic(carriers, places, n, generic_params)
+    result.generic = sorted(generic.values(), key=lambda g: (-g.ads, g.kind, g.value))
+    result.identifiers = {
+        k: sorted(v) for k, v in sorted(carriers.items()) if k not in generic and len(v) > 1
+    }
+
+    # templates: micro-clusters of the masked texts
+    texts = {a.pk: masked_text(a, by_ad[a.pk]) for a in ads}
+    key_pk = {ad_key(a.source, a.ad_id): a.pk for a in ads}
+    labels = cluster(((k, texts[pk]) for k, pk in key_pk.items()), template_params)
+    clusters: dict[str, list[int]] = defaultdict(list)
+    for k, lab in labels.items():
+        if lab is not None:
+            clusters[lab].append(key_pk[k])
+    for anchor, pks in sorted(clusters.items()):
+        tid = template_id_of(anchor)
+        anchor_text = texts[key_pk[anchor]]
+        sims: dict[str, float] = {}
+        for pk in pks:
+            text = texts[pk]
+            if text not in sims:
+                sims[text] = (
+                    1.0
+                    if text == anchor_text
+                    else text_similarity(text, anchor_text, template_params)
+                )
+            result.templates[pk] = (tid, round(sims[text], 4))
+
+    # networks: components of the star graph ads + identifiers + templates
+    rows: list[int] = []
+    cols: list[int] = []
+    node = n
+    for pks in result.identifiers.values():
+        rows.extend(index[p] for p in pks)
+        cols.extend([node] * len(pks))
+        node += 1
+    for pks in clusters.values():
+        rows.extend(index[p] for p in pks)
+        cols.extend([node] * len(pks))
+        node += 1
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(node, node))
+    _, comp = connected_components(graph, directed=False)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):  # ads sorted by (source, ad_id): the first of a group is its smallest
+        groups[int(comp[i])].append(i)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first = ads[members[0]]
+        nid = network_id_of(first.source, first.ad_id)
+        for i in members:
+            result.networks[ads[i].pk] = nid
+    return result
+
+
+def relink(
+    store: Store,
+    *,
+    template_params: TemplateParams = DEFAULT_PARAMS,
+    generic_params: GenericParams = DEFAULT_GENERIC,
+) -> LinkReport:
+    """Rebuild templates, generic identifiers and networks from the stored current ads
+    and their entities, and replace them in the store in one transaction."""
+    ads = store.current_link_ads()
+    entities = store.current_link_entities(LINK_KINDS)
+    res = compute(ads, entities, template_params=template_params, generic_params=generic_params)
+    store.replace_links(
+        [(pk, tid, sim) for pk, (tid, sim) in sorted(res.templates.items())],
+        sorted(res.networks.items()),
+        [(g.kind, g.value, g.reason, g.ads) for g in res.generic],
+    )
+    return LinkReport(
+        networks=len(set(res.networks.values())),
+        ads_in_networks=len(res.networks),
+        templates=len({tid for tid, _ in res.templates.values()}),
+        generic=len(res.generic),
+        ads=len(ads),
+    )
+
+
+def network_detail(store: Store, network_id: str) -> dict[str, Any] | None:
+    """Summary, templates and link evidence of one network, or None when unknown.
+
+    Shape: ``{"network_id", "summary": {"ads", "phones", "names", "cities",
+    "first_seen", "last_seen"}, "ads": [{"source", "ad_id", "posted_at",
+    "template_id"}], "templates": [{"template_id", "text", "coverage", "slots":
+    [[value per member]], "members": [{"source", "ad_id", "similarity"}]}],
+    "identifiers": [{"kind", "value", "ads": [{"source", "ad_id", "text",
+    "obfuscated"}]}]}``. Identifier evidence lists the kept identifiers two ads or more
+    of the network carry; ``phones``, ``names``, ``cities`` are distinct values.
+    """
+    members = store.network_members_of(network_id)
+    if not members:
+        return None
+    pks = [p for p, _, _ in members]
+    ads = {a.pk: a for a in store.link_ads_by_pk(pks)}
+    ents = store.link_entities_of(pks, LINK_KINDS)
+    generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
+    by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
+    for e in ents:
+        by_ad[e.ad_pk].append(e)
+
+    def values(kind: str) -> list[str]:
+        return sorted({e.value for e in ents if e.kind == kind})
+
+    seen = sorted(a.posted_at for a in ads.values() if a.posted_at)
+    summary = {
+        "ads": len(pks),
+        "phones": values("phone"),
+        "names": values("name"),
+        "cities": values("location"),
+        "first_seen": seen[0] if seen else None,
+        "last_seen": seen[-1] if seen else None,
+    }
+    tmpl: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for pk, tid, sim in members:
+        if tid is not None:
+            tmpl[tid].append((pk, float(sim or 0.0)))
+    templates = []
+    for tid, mem in sorted(tmpl.items()):
+        mem.sort(key=lambda m: (ads[m[0]].source, ads[m[0]].ad_id))
+        t = build_template([masked_text(ads[p], by_ad[p]) for p, _ in mem])
+        templates.append(
+            {
+                "template_id": tid,
+                "text": t.text,
+                "coverage": round(t.coverage, 4),
+                "slots": [list(s.values) for s in t.slots],
+                "members": [
+                    {"source": ads[p].source, "ad_id": ads[p].ad_id, "similarity": s}
+                    for p, s in mem
+                ],
+            }
+        )
+    carried: dict[IdKey, list[LinkEntity]] = defaultdict(list)
+    for e in ents:
+        if e.kind in IDENTIFIER_KINDS and (e.kind, e.value) not in generic:
+            carried[(e.kind, e.value)].append(e)
+    identifiers = []
+    for (kind, value), es in sorted(carried.items()):
+        if len({e.ad_pk for e in es}) < 2:
+            continue
+        identifiers.append(
+            {
+                "kind": kind,
+                "value": value,
+                "ads": [
+                    {
+                        "source": ads[e.ad_pk].source,
+                        "ad_id": ads[e.ad_pk].ad_id,
+                        "text": e.text,
+                        "obfuscated": e.obfuscated,
+                    }
+                    for e in es
+                ],
+            }
+        )
+    return {
+        "network_id": network_id,
+        "summary": summary,
+        "ads": [
+            {
+                "source": ads[p].source,
+                "ad_id": ads[p].ad_id,
+                "posted_at": ads[p].posted_at,
+                "template_id": tid,
+            }
+            for p, tid, _ in members
+        ],
+        "templates": templates,
+        "identifiers": identifiers,
+    }
