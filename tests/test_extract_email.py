@@ -107,3 +107,10 @@ def test_url_field_is_not_read_and_spans_are_honest() -> None:
         ("body", "mia@example.com", False),
         ("location", "user2@example.net", True),
     ]
+
+
+def test_word_glued_to_the_domain_is_cut() -> None:
+    (e,) = extract_all(
+        Ad(ad_id="1", source="t", body="mail x1@example.comText: me"), names=["email"]
+    )
+    assert (e.value, e.text) == ("x1@example.com", "x1@example.com")

@@ -199,3 +199,15 @@ def test_bad_date_is_kept_raw(tmp_path: Path) -> None:
     assert ads[0].posted_at is None
     assert ads[0].site_fields["posted_at_raw"] == "soon"
     assert reader.stats.repairs["bad_date"] == 1
+
+
+def test_records_without_id_differing_in_any_field_stay_apart(tmp_path: Path) -> None:
+    p = write_lines(
+        tmp_path / "f.jsonl",
+        [
+            json.dumps({"body": "same text", "location": "Oakland"}),
+            json.dumps({"body": "same text", "location": "Fresno"}),
+        ],
+    )
+    ads, _, _ = read_all(p)
+    assert len({a.ad_id for a in ads}) == 2

@@ -208,6 +208,17 @@ def _address_like(local: str) -> bool:
     return any(c.isdigit() or c in "._-+" for c in local)
 
 
+def _trim_glued_word(address: str) -> str:
+    """Cut a word glued to the top-level domain ("x@example.comText: 619..." gives
+    "x@example.com"): when the last label turns from lower to upper case and the part
+    before the turn is a known TLD."""
+    head, _, last = address.rpartition(".")
+    turn = next((i for i in range(1, len(last)) if last[i - 1].islower() and last[i].isupper()), 0)
+    if turn and last[:turn].lower() in TLDS:
+        return f"{head}.{last[:turn]}"
+    return address
+
+
 def find_emails(text: str, field: str = "body") -> list[Entity]:
     """E-mail addresses in one text field, plain and spelled, in order of appearance.
 
@@ -219,11 +230,12 @@ def find_emails(text: str, field: str = "body") -> list[Entity]:
     plain: list[tuple[int, int]] = []
     if "@" in text:
         for m in _EMAIL.finditer(text):
-            written = m.group()
+            written = _trim_glued_word(m.group())
+            end = m.start() + len(written)
             out.append(
-                Entity("email", written.lower(), field, m.start(), m.end(), written, False, "email")
+                Entity("email", written.lower(), field, m.start(), end, written, False, "email")
             )
-            plain.append((m.start(), m.end()))
+            plain.append((m.start(), end))
     spelled = _spelled(text, plain)
     if spelled:
         for start, end, value in spelled:

@@ -370,7 +370,7 @@ class AdReader:
         else:
             source = self._stem
         if not ad_id:
-            ad_id = "xx-" + _content_id(source, texts)
+            ad_id = "xx-" + _content_id(source, raw_sha256)
 
         raw_date, _ = self._pick(record, "posted_at", used)
         images_value, _ = self._pick(record, "images", used)
@@ -472,13 +472,10 @@ def _json_detail(exc: Exception) -> str:
     return "invalid JSON: nested too deeply"
 
 
-def _content_id(source: str, texts: Mapping[str, str]) -> str:
-    h = xxhash.xxh3_64()
-    h.update(source.encode("utf-8", "surrogatepass"))
-    for name in _TEXT_TARGETS:
-        h.update(b"\x1f")
-        h.update(texts[name].encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+def _content_id(source: str, raw_sha256: str) -> str:
+    """Stable id of a record without one: xxh3-64 of its source and the whole record as
+    read, so reposts that differ in any field (a city, a date) stay distinct ads."""
+    return xxhash.xxh3_64_hexdigest(f"{source}\x1f{raw_sha256}".encode())
 
 
 def _split_images(value: str) -> list[str]:
