@@ -120,12 +120,19 @@ def test_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> N
     assert "Traceback" not in r.stderr
 
 
-def test_search_syntax_error_is_clear(tmp_path: Path) -> None:
+def test_search_falls_back_to_a_phrase_and_finds_identifiers(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     runner.invoke(app, ["analyze", str(corpus(tmp_path)), "--db", str(db), "--workers", "1"])
     r = runner.invoke(app, ["search", '"unbalanced', "--db", str(db)])
-    assert r.exit_code == 1
-    assert "cannot parse search query" in r.stderr
+    assert r.exit_code == 0
+    assert "cannot parse search query" in r.stderr and "as a phrase" in r.stderr
+    r = runner.invoke(app, ["search", "now, mia", "--db", str(db), "--json"])  # "," breaks FTS5
+    assert [json.loads(x)["ad_id"] for x in r.stdout.splitlines()] == ["a1"]
+    r = runner.invoke(app, ["search", "MIA@example.com", "--db", str(db), "--json"])
+    assert [json.loads(x)["ad_id"] for x in r.stdout.splitlines()] == ["a1"]
+    r = runner.invoke(app, ["search", "619-555-0142", "--db", str(db), "--limit", "1"])
+    assert "1 of 2 ad(s) for that phone number (use --limit to see more)" in r.stderr
+    assert "555" not in r.stderr  # the identifier is not echoed into the log line
 
 
 def test_bad_input_file_end_to_end(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -327,13 +328,7 @@ def search(
             raise AdsentryError("empty query")
         store = open_store(_db(db), create=False)
         try:
-            e164 = phone_query(query, _region(region))
-            if e164 is not None:
-                ads = store.ads_with_entity("phone", e164, limit)
-                how = "that phone number"  # never echo an identifier into logs
-            else:
-                ads = store.search_text(query, limit)
-                how = "that text query"
+            ads, total, how = _run_search(store, query.strip(), _region(region), limit)
         finally:
             store.close()
         if as_json:
@@ -348,7 +343,9 @@ def search(
                 }
                 sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
             return
-        err.print(f"{len(ads)} ad(s) for {how}", highlight=False)
+        shown = f"{len(ads)} of {total}" if total > len(ads) else f"{total}"
+        more = " (use --limit to see more)" if total > len(ads) else ""
+        _say(f"{shown} ad(s) for {how}{more}")
         if ads:
             t = Table()
             for col in ("source", "ad_id", "posted_at", "title"):
@@ -357,6 +354,35 @@ def search(
                 cells = (a.source, a.ad_id, (a.posted_at or "")[:16], a.title[:80])
                 t.add_row(*(Text(c) for c in cells))  # ad text is data, never markup
             out.print(t)
+
+
+_EMAIL_QUERY = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_HANDLE_PLATFORMS = (
+    "instagram", "snapchat", "twitter", "kik", "telegram", "whatsapp", "wechat", "line",
+    "onlyfans", "tiktok",
+)  # fmt: skip
+
+
+def _run_search(store: Any, query: str, region: str, limit: int) -> tuple[list[Any], int, str]:
+    """``(ads, total, what was searched)``: a phone in any written form, an e-mail or a
+    ``platform:handle`` is looked up among the extracted identifiers; anything else is
+    an FTS5 query, and one that FTS5 cannot parse is searched again as a phrase."""
+    e164 = phone_query(query, region)
+    if e164 is not None:
+        kind, value, how = "phone", e164, "that phone number"  # never echo identifiers
+    elif _EMAIL_QUERY.fullmatch(query):
+        kind, value, how = "email", query.lower(), "that e-mail address"
+    elif query.split(":", 1)[0].lower() in _HANDLE_PLATFORMS and ":" in query:
+        platform, _, handle = query.partition(":")
+        kind, value, how = "handle", f"{platform.lower()}:{handle.lstrip('@')}", "that handle"
+    else:
+        try:
+            return store.search_text(query, limit), store.count_text(query), "that text query"
+        except AdsentryError as exc:
+            phrase = '"' + query.replace('"', '""') + '"'
+            _say(f"note: {exc}; searched for it as a phrase instead")
+            return store.search_text(phrase, limit), store.count_text(phrase), "that phrase"
+    return store.ads_with_entity(kind, value, limit), store.count_with_entity(kind, value), how
 
 
 @app.command()

@@ -109,6 +109,10 @@ class Store(ABC):
         """Return the pks of current ads matching ``query``, best first."""
 
     @abstractmethod
+    def _count_fulltext(self, conn: Connection, query: str) -> int:
+        """How many current ads match ``query``."""
+
+    @abstractmethod
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         """Insert rows, skipping those that violate a unique constraint."""
 
@@ -283,6 +287,24 @@ class Store(ABC):
         with self._guard(f"searching for {query!r}"), self.engine.connect() as conn:
             pks = self._search_fulltext(conn, query, limit)
             return self._ads_by_pk(conn, pks)
+
+    def count_text(self, query: str) -> int:
+        """How many current ads :meth:`search_text` would find without a limit."""
+        with self._guard(f"counting matches of {query!r}"), self.engine.connect() as conn:
+            return self._count_fulltext(conn, query)
+
+    def count_with_entity(self, kind: str, value: Any) -> int:
+        """How many current ads carry an entity of ``kind`` with ``value``."""
+        a, e = schema.ads, schema.entities
+        with self._guard(f"counting a {kind}"), self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count(func.distinct(a.c.pk)))
+                    .select_from(a.join(e, a.c.pk == e.c.ad_pk))
+                    .where(e.c.kind == kind, e.c.value == value_to_text(kind, value))
+                    .where(a.c.is_current)
+                ).scalar_one()
+            )
 
     def ads_with_entity(self, kind: str, value: Any, limit: int = 20) -> list[StoredAd]:
         """Current ads carrying an entity of ``kind`` with normalized ``value``

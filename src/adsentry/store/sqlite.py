@@ -79,6 +79,19 @@ class SQLiteStore(Store):
             raise StoreError(f"cannot parse search query {query!r}: {msg}") from exc
         return [r[0] for r in rows]
 
+    def _count_fulltext(self, conn: Connection, query: str) -> int:
+        try:
+            return int(
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM ads_fts JOIN ads ON ads.pk = ads_fts.rowid "
+                    "WHERE ads_fts MATCH ? AND ads.is_current",
+                    (query,),
+                ).scalar_one()
+            )
+        except OperationalError as exc:
+            msg = str(getattr(exc, "orig", exc))
+            raise StoreError(f"cannot parse search query {query!r}: {msg}") from exc
+
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         if rows:
             conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
