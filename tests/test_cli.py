@@ -99,8 +99,8 @@ def test_extract_reports_field_as_named_in_input(tmp_path: Path) -> None:
         (["analyze", "/no/such/file.jsonl"], "no such file"),
         (["stats", "--db", "/no/such.db"], "no such database"),
         (["extract", "/no/such/file.jsonl"], "no such file"),
-        (["analyze", "{f}", "--region", "XX"], "--region 'XX'"),
-        (["analyze", "{f}", "--workers", "0"], "--workers 0"),
+        (["analyze", "{f}", "--region", "XX"], "region 'XX' (from --region"),
+        (["analyze", "{f}", "--workers", "0"], "workers 0 (from --workers"),
         (["search", "x", "--db", "{bad}"], "cannot open database"),
     ],
 )

@@ -55,3 +55,18 @@ def test_source_region_decides_numbers_without_country_code() -> None:
     assert [e.value for e in extract_all(ad, names=["phone"])] == []
     found = extract_all(ad, names=["phone"], source_regions={"dk-escorts": "DK"})
     assert [(e.value, e.text) for e in found] == [("+4520123456", "20 12 34 56")]
+
+
+def test_typos_and_bad_codes_are_refused(tmp_path: Path) -> None:
+    for text, message in [
+        ('[analyze]\nregoin = "DK"\n', "unknown setting analyze.regoin"),
+        ('[analyse]\nregion = "DK"\n', "unknown setting analyse"),
+        ('[sources.dk]\nregon = "DK"\n', "unknown setting sources.dk.regon"),
+        ('[sources.x]\nregion = "ZZZ"\n', "not an ISO 3166-1 alpha-2"),
+    ]:
+        f = tmp_path / "c.toml"
+        f.write_text(text)
+        with pytest.raises(AdsentryError, match=message):
+            load_config(f, env={})
+    with pytest.raises(AdsentryError, match="expected SOURCE=CC"):
+        load_config(None, env={"ADSENTRY_SOURCE_REGIONS": "garbage"})

@@ -105,7 +105,9 @@ def _check_region(region: str) -> str:
     code = region.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise AdsentryError(
-            f"--region {region!r}: not an ISO 3166-1 alpha-2 code phonenumbers knows"
+            f"region {region!r} (from --region, ADSENTRY_REGION or the config file): "
+            "not an ISO 3166-1 alpha-2 country code that phonenumbers knows"
+            + (" (did you mean GB?)" if code == "UK" else "")
         )
     return code
 
@@ -116,7 +118,10 @@ def _check_workers(workers: int | None) -> int:
     if workers is None:
         return default_workers()
     if workers < 1:
-        raise AdsentryError(f"--workers {workers}: must be 1 or more")
+        raise AdsentryError(
+            f"workers {workers} (from --workers, ADSENTRY_WORKERS or the config file): "
+            "must be 1 or more"
+        )
     return workers
 
 
@@ -172,7 +177,8 @@ def analyze(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Ads per transaction.")] = 500,
 ) -> None:
-    """Read ads, extract phones, e-mails and links, and store them in the case database."""
+    """Read ads, extract contacts, ages, prices, names and places, store them in the case
+    database (default adsentry.db), and link the ads into networks."""
     with _errors():
         path = _db(db)
         report = run_analyze(files, path, source, region, workers, field_map, batch_size)
@@ -398,7 +404,8 @@ def extract(
     """Print the entities of every ad as JSON lines (no database).
 
     Each line: {"id", "entities": [{"kind", "value", "field", "start", "end", "text",
-    "obfuscated", "extractor"}]}; record[field][start:end] == text.
+    "obfuscated", "extractor"}]}, where start and end are offsets into that field of
+    the input record, so the field's text from start to end equals text.
     """
     from adsentry.io.readers import AdReader, Rejected, parse_field_map
     from adsentry.model import Ad
@@ -527,22 +534,11 @@ def demo(
         err.print(
             "\nNext, try (the demo's numbers are fictional):\n"
             f"  adsentry stats --db {db}\n"
-            f'  adsentry search "{_display_phone(example)}" --db {db}\n'
+            f'  adsentry search "{example}" --db {db}\n'
             f'  adsentry search "call OR text" --db {db} --limit 5\n'
             f"  adsentry extract {ads_path} | head -3",
             highlight=False,
         )
-
-
-def _display_phone(e164: str) -> str:
-    """A number in the national format people type, e.g. ``(619) 555-0142``."""
-    import phonenumbers
-
-    try:
-        num = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 @app.command()

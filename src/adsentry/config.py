@@ -68,18 +68,22 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         except OSError as exc:
             raise AdsentryError(f"{used}: cannot read ({exc.strerror})") from None
 
+    _known(used, "", data, {"analyze", "sources"})
     section = data.get("analyze", {})
     if not isinstance(section, dict):
         raise AdsentryError(f"{used}: [analyze] must be a table")
+    _known(used, "analyze.", section, {"db", "region", "workers"})
     db = _typed(used, "analyze.db", section.get("db"), str)
     region = _typed(used, "analyze.region", section.get("region"), str)
     workers = _typed(used, "analyze.workers", section.get("workers"), int)
     sources: dict[str, str] = {}
     for name, table in (data.get("sources") or {}).items():
-        if isinstance(table, dict) and "region" in table:
-            r = _typed(used, f"sources.{name}.region", table["region"], str)
-            if r:
-                sources[name] = r.upper()
+        if not isinstance(table, dict):
+            raise AdsentryError(f"{used}: [sources.{name}] must be a table")
+        _known(used, f"sources.{name}.", table, {"region"})
+        r = _typed(used, f"sources.{name}.region", table.get("region"), str)
+        if r:
+            sources[name] = _region_code(r, f"{used}: sources.{name}.region")
 
     db = env.get("ADSENTRY_DB") or db
     region = env.get("ADSENTRY_REGION") or region
@@ -91,10 +95,35 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
                 f"ADSENTRY_WORKERS={env['ADSENTRY_WORKERS']!r}: not a whole number"
             ) from None
     for item in (env.get("ADSENTRY_SOURCE_REGIONS") or "").split(","):
+        if not item.strip():
+            continue
         name, sep, code = item.partition("=")
-        if sep and name.strip() and code.strip():
-            sources[name.strip()] = code.strip().upper()
+        if not sep or not name.strip() or not code.strip():
+            raise AdsentryError(
+                f"ADSENTRY_SOURCE_REGIONS item {item.strip()!r}: expected SOURCE=CC, e.g. dk=DK"
+            )
+        sources[name.strip()] = _region_code(code, "ADSENTRY_SOURCE_REGIONS")
     return Config(db, region.upper() if region else None, workers, sources, used, data)
+
+
+def _known(file: str | None, prefix: str, table: Mapping[str, Any], keys: set[str]) -> None:
+    """Refuse keys the config does not know, so that a typo is not silently ignored."""
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        raise AdsentryError(
+            f"{file}: unknown setting {prefix}{unknown[0]} (known: "
+            + ", ".join(prefix + k for k in sorted(keys))
+            + ")"
+        )
+
+
+def _region_code(code: str, where: str) -> str:
+    import phonenumbers
+
+    value = code.strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise AdsentryError(f"{where}: {code!r} is not an ISO 3166-1 alpha-2 country code")
+    return value
 
 
 def _typed(file: str | None, key: str, value: Any, kind: type) -> Any:
