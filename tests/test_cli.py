@@ -176,3 +176,19 @@ def test_empty_file_is_not_an_error(tmp_path: Path) -> None:
     r = runner.invoke(app, ["analyze", str(f), "--db", str(db), "--workers", "1"])
     assert r.exit_code == 0
     assert json.loads(runner.invoke(app, ["stats", "--db", str(db), "--json"]).stdout)["ads"] == 0
+
+
+def test_eval_scores_a_small_gold_file_and_refuses_the_wrong_kind(tmp_path: Path) -> None:
+    gold = tmp_path / "ages.jsonl"
+    gold.write_text(
+        json.dumps({"id": "g1", "text": "I'm 22 years old, 34D-24-36", "ages": [22]})
+        + "\n"
+        + json.dumps({"id": "g2", "text": "Age: 31. $200/hr", "ages": [31]})
+        + "\n"
+    )
+    r = runner.invoke(app, ["eval", str(gold), "--kind", "age", "--json"])
+    assert r.exit_code == 0, r.output
+    (score,) = json.loads(r.stdout)["scores"]
+    assert (score["tp"], score["fp"], score["fn"]) == (2, 0, 0)
+    r = runner.invoke(app, ["eval", str(gold), "--kind", "phone"])
+    assert r.exit_code == 1 and "not a gold file for --kind phone" in r.stderr

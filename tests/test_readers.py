@@ -211,3 +211,10 @@ def test_records_without_id_differing_in_any_field_stay_apart(tmp_path: Path) ->
     )
     ads, _, _ = read_all(p)
     assert len({a.ad_id for a in ads}) == 2
+
+
+def test_map_to_a_missing_csv_column_is_an_error(tmp_path: Path) -> None:
+    p = tmp_path / "ads.csv"
+    p.write_text("id,description\n1,hello\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"--map body=descr: no such column \(columns: id"):
+        list(AdReader(p, field_map=parse_field_map(["body=descr"])))

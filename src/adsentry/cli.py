@@ -440,13 +440,19 @@ def extract(
                 yield ads, rejected
 
         write = sys.stdout.write
-        for docs, rejected in pipeline.pipe_batches(batches(), n_process=n_workers):
-            for r in rejected:
-                _say(f"warning: {r.file}:{r.line}: {r.reason} ({r.detail})")
-            for doc in docs:
-                ad = doc.ad
-                ents = [e.to_dict(ad.input_field(e.field)) for e in doc.entities]
-                write(json.dumps({"id": ad.ad_id, "entities": ents}, ensure_ascii=False) + "\n")
+        n = 0
+        with _progress() as progress:
+            task = progress.add_task("extract", total=reader.total_bytes or None, ads=0)
+            for docs, rejected in pipeline.pipe_batches(batches(), n_process=n_workers):
+                for r in rejected:
+                    _say(f"warning: {r.file}:{r.line}: {r.reason} ({r.detail})")
+                for doc in docs:
+                    ad = doc.ad
+                    ents = [e.to_dict(ad.input_field(e.field)) for e in doc.entities]
+                    rec = {"id": ad.ad_id, "entities": ents}
+                    write(json.dumps(rec, ensure_ascii=False) + "\n")
+                n += len(docs)
+                progress.update(task, completed=reader.bytes_read, ads=n)
         sys.stdout.flush()
 
 

@@ -31,6 +31,16 @@ from adsentry.model import Ad, Entity
 
 KINDS = ("phone", "age", "price", "handle", "name", "location")
 
+#: The field of a gold record that holds the labels of each kind.
+GOLD_FIELDS = {
+    "phone": "phones_text",
+    "age": "ages",
+    "price": "prices",
+    "handle": "handles",
+    "name": "names",
+    "location": "locations",
+}
+
 #: Minutes of a gold price whose unit is ``""``: the gold README says the annotation
 #: then gives an amount with no unit, so the duration is not scored for it.
 UNANNOTATED = "unannotated"
@@ -226,10 +236,16 @@ def evaluate(path: str | Path, kind: str, region: str = "US") -> list[Score]:
 
     if kind not in KINDS:
         raise AdsentryError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    gold = _read_gold(Path(path))
+    field = GOLD_FIELDS[kind]
+    if gold and not any(field in rec for _, rec in gold):
+        raise AdsentryError(
+            f"{path}: no record has a {field!r} field, so it is not a gold file for --kind {kind}"
+        )
     scopes = ("text", "url") if kind == "phone" else ("text",)
     scores = {s: Score(f"{kind} ({s} fields)" if kind == "phone" else kind) for s in scopes}
     keyfn = entity_key(kind)
-    for ad, rec in _read_gold(Path(path)):
+    for ad, rec in gold:
         ents = [e for e in extract_all(ad, region=region, names=[kind]) if e.kind == kind]
         if kind in ("name", "location"):
             ents = list({e.text.lower(): e for e in ents}.values())

@@ -291,6 +291,7 @@ class AdReader:
             prev_end = reader.line_num
             if header is None:
                 header = [h.strip() for h in row]
+                self._check_mapped_columns(header)
                 continue
             if not any(cell.strip() for cell in row):
                 self.stats.blank += 1
@@ -323,6 +324,16 @@ class AdReader:
             yield ad
 
     # -- shared ----------------------------------------------------------------
+
+    def _check_mapped_columns(self, header: list[str]) -> None:
+        """A ``--map`` to a column the CSV does not have is a mistake, not 100 %
+        quarantine: raise InputError naming the column and the columns there are."""
+        for name, keys in self.field_map.items():
+            if keys != DEFAULT_FIELD_MAP.get(name) and not set(keys) & set(header):
+                raise InputError(
+                    f"{self.path}: --map {name}={','.join(keys)}: no such column "
+                    f"(columns: {', '.join(header)})"
+                )
 
     def _count_repairs(self, repairs: Counter[str]) -> None:
         if repairs:
