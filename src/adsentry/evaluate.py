@@ -236,16 +236,16 @@ def evaluate(path: str | Path, kind: str, region: str = "US") -> list[Score]:
 
     if kind not in KINDS:
         raise AdsentryError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
-    gold = _read_gold(Path(path))
+    records = _read_gold(Path(path))
     field = GOLD_FIELDS[kind]
-    if gold and not any(field in rec for _, rec in gold):
+    if records and not any(field in rec for _, rec in records):
         raise AdsentryError(
             f"{path}: no record has a {field!r} field, so it is not a gold file for --kind {kind}"
         )
     scopes = ("text", "url") if kind == "phone" else ("text",)
     scores = {s: Score(f"{kind} ({s} fields)" if kind == "phone" else kind) for s in scopes}
     keyfn = entity_key(kind)
-    for ad, rec in gold:
+    for ad, rec in records:
         ents = [e for e in extract_all(ad, region=region, names=[kind]) if e.kind == kind]
         if kind in ("name", "location"):
             ents = list({e.text.lower(): e for e in ents}.values())
