@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -37,6 +38,15 @@ WORDS = (
     "sunset harbor velvet quiet meadow silver ember cobalt lantern orchard willow "
     "granite saffron breeze marble thunder crimson pepper violet falcon cedar amber "
     "raven lotus canyon prairie copper maple ivory tundra"
+).split()
+
+
+VOCABULARY = (
+    "sunset harbor velvet quiet meadow silver ember cobalt lantern orchard willow granite "
+    "saffron breeze marble thunder crimson pepper violet falcon cedar amber raven lotus "
+    "canyon prairie copper maple ivory tundra glacier juniper mosaic nectar opal quartz "
+    "ripple sable tangerine umber vapor wander yonder zephyr anchor bramble cinder dune "
+    "fable garnet hollow indigo jasper kestrel lagoon mirage nimbus obsidian pebble"
 ).split()
 
 
@@ -116,20 +126,68 @@ def write(store: Store, batch: list[tuple[Ad, list[Entity]]]) -> None:
     store.write_batch(batch)
 
 
+MANY_CITIES = [
+    (city, state)
+    for state, cities in {
+        "CA": ["Los Angeles", "San Diego", "Fresno", "Oakland"],
+        "AZ": ["Phoenix", "Tucson", "Mesa"],
+        "NV": ["Las Vegas", "Reno", "Henderson"],
+        "CO": ["Denver", "Aurora", "Boulder"],
+        "TX": ["Dallas", "Houston", "Austin", "El Paso"],
+        "FL": ["Miami", "Tampa", "Orlando", "Jacksonville"],
+        "WA": ["Seattle", "Spokane", "Tacoma"],
+        "OR": ["Portland", "Salem", "Eugene"],
+        "GA": ["Atlanta", "Savannah", "Augusta"],
+        "IL": ["Chicago", "Peoria", "Rockford"],
+        "NY": ["Buffalo", "Rochester", "Albany"],
+        "MN": ["Minneapolis", "Duluth", "Rochester", "Saint Paul"],
+    }.items()
+    for city in cities
+][:40]
+
+
 def test_generic_number_in_many_cities_links_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "x.db"
-    store = open_store(db)
-    batch = [
-        ad_with(f"g{i}", NAMES[i], city, state, "213-555-0199", i)
-        for i, (city, state) in enumerate(CITIES)
-    ]
+    """The issue's case: a number on 300 ads with 200 names in 40 cities (12 states)."""
+    store = open_store(tmp_path / "x.db")
+    batch = []
+    for i in range(300):
+        city, state = MANY_CITIES[i % len(MANY_CITIES)]
+        ad, ents = ad_with(f"g{i}", f"Name{i % 200:03d}", city, state, "213-555-0199", i)
+        # unrelated wording in every ad, so that no template links them either
+        words = random.Random(i).sample(VOCABULARY, 12)
+        ad.body = " ".join(words) + ad.body[ad.body.index(" in ") :]
+        shift = len(" ".join(words)) - len(filler(i))
+        ents = [
+            Entity(e.kind, e.value, e.field, e.start + shift, e.end + shift, e.text, False, e.kind)
+            if e.field == "body"
+            else e
+            for e in ents
+        ]
+        batch.append((ad, ents))
     write(store, batch)
     report = relink(store)
     assert report.networks == 0 and report.generic == 1
     [(kind, value, reason, n)] = store.generic_identifiers()
-    assert (kind, value, n) == ("phone", "+12135550199", 12)
-    assert reason.startswith("spread: 12 places in 8 states")
+    assert (kind, value, n) == ("phone", "+12135550199", 300)
+    assert reason.startswith("spread: 40 places in 12 states")
     assert all(nid is None for _, _, _, nid, _ in store.link_assignments())
+    store.close()
+
+
+def test_a_group_phone_touring_a_few_states_is_not_generic(tmp_path: Path) -> None:
+    """One phone, several names, many cities in three states: the pattern investigators
+    look for, not a generic number."""
+    store = open_store(tmp_path / "x.db")
+    cities = [c for c in MANY_CITIES if c[1] in ("CA", "AZ", "NV")]
+    batch = [
+        ad_with(f"t{i}", ["Mia", "Lola", "Ava"][i % 3], *cities[i % len(cities)],
+                "702-555-0123", i)
+        for i in range(30)
+    ]  # fmt: skip
+    write(store, batch)
+    report = relink(store)
+    assert report.generic == 0
+    assert report.networks == 1 and report.ads_in_networks == 30
     store.close()
 
 
