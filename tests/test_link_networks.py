@@ -281,3 +281,14 @@ def test_export_before_any_relink(tmp_path: Path) -> None:
     assert rows == [{"ad_id": "a", "source": "s", "network_id": None, "template_id": None}]
     r = runner.invoke(app, ["network", "n-0", "--db", str(db)])
     assert r.exit_code == 1 and "no network" in r.stderr
+
+
+def test_a_rerun_with_nothing_new_keeps_the_links(tmp_path: Path) -> None:
+    f = tmp_path / "ads.jsonl"
+    f.write_text(json.dumps({"id": "a1", "body": "Call 619-555-0142"}) + "\n")
+    db = tmp_path / "x.db"
+    args = ["analyze", str(f), "--db", str(db), "--workers", "1"]
+    assert "relink: 0 networks" in runner.invoke(app, args).stderr
+    assert "networks are up to date" in runner.invoke(app, args).stderr
+    f.write_text(f.read_text() + json.dumps({"id": "a2", "body": "Text 619.555.0142 now"}) + "\n")
+    assert "relink: 1 networks, 2 of 2 ads" in runner.invoke(app, args).stderr

@@ -263,6 +263,8 @@ def print_analyze_summary(report: Any, db: Path) -> None:
     err.print(t)
     if getattr(report, "link", None) is not None:
         _say(report.link.line())
+    else:
+        _say("relink: nothing new stored; the networks are up to date")
     if report.quarantined:
         err.print(f"quarantined records are in {quarantine_path(db)}")
 

@@ -207,7 +207,8 @@ class AnalyzeReport:
     ``stored``: ads with a new key; ``new_versions``: changed records under a stored
     key; ``unchanged``: records already stored as they are; ``quarantined``: records
     that could not be read (``quarantine_new`` of them not seen by an earlier run).
-    ``link``: what the full relink at the end found (corpus stage).
+    ``link``: what the full relink at the end found (corpus stage); None when nothing
+    new was stored and the links already cover every stored ad.
     """
 
     files: list[str] = field(default_factory=list)
@@ -301,7 +302,8 @@ def analyze(
             last_q = _append_quarantine(store, qfile, last_q)
         if progress is not None:
             progress(done, total, report.ads_read)
-    report.link = relink(store)
+    if report.stored or report.new_versions or not store.links_are_current():
+        report.link = relink(store)
     report.seconds = time.perf_counter() - started
     return report
 

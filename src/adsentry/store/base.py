@@ -411,6 +411,10 @@ class Store(ABC):
             for table in (t, m, g):
                 table.create(conn, checkfirst=True)
                 conn.execute(table.delete())
+            # The links now cover every ad stored so far (ads are only ever appended).
+            stamp = str(self._max_ad_pk(conn))
+            conn.execute(schema.meta.delete().where(schema.meta.c.key == "links_upto_ad_pk"))
+            conn.execute(schema.meta.insert(), [{"key": "links_upto_ad_pk", "value": stamp}])
             if templates:
                 conn.execute(
                     t.insert(),
@@ -423,6 +427,19 @@ class Store(ABC):
                     g.insert(),
                     [{"kind": k, "value": v, "reason": r, "ads": n} for k, v, r, n in generic],
                 )
+
+    def links_are_current(self) -> bool:
+        """Whether the stored links were computed over every ad stored now (written in
+        the same transaction as the links, so a relink stopped halfway is not current)."""
+        with self._guard("checking the links"), self.engine.connect() as conn:
+            stamp = conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "links_upto_ad_pk")
+            ).scalar_one_or_none()
+            return stamp is not None and stamp == str(self._max_ad_pk(conn))
+
+    @staticmethod
+    def _max_ad_pk(conn: Connection) -> int:
+        return int(conn.execute(select(func.coalesce(func.max(schema.ads.c.pk), 0))).scalar_one())
 
     def _has_links(self, conn: Connection) -> bool:
         return bool(inspect(conn).has_table(schema.network_members.name))
