@@ -409,8 +409,7 @@ def extract(
     "obfuscated", "extractor"}]}, where start and end are offsets into that field of
     the input record, so the field's text from start to end equals text.
     """
-    from adsentry.io.readers import AdReader, Rejected, parse_field_map
-    from adsentry.model import Ad
+    from adsentry.io.readers import AdReader, parse_field_map, read_batches
     from adsentry.pipeline import Pipeline, PipelineConfig
 
     with _errors():
@@ -427,25 +426,12 @@ def extract(
         )
         n_workers = _check_workers(workers)
 
-        def batches() -> Iterator[tuple[list[Ad], list[Rejected]]]:
-            ads: list[Ad] = []
-            rejected: list[Rejected] = []
-            for item in reader:
-                if isinstance(item, Rejected):
-                    rejected.append(item)
-                else:
-                    ads.append(item)
-                if len(ads) + len(rejected) >= 256:
-                    yield ads, rejected
-                    ads, rejected = [], []
-            if ads or rejected:
-                yield ads, rejected
-
         write = sys.stdout.write
         n = 0
         with _progress() as progress:
             task = progress.add_task("extract", total=reader.total_bytes or None, ads=0)
-            for docs, rejected in pipeline.pipe_batches(batches(), n_process=n_workers):
+            batches = read_batches(reader, 256)
+            for docs, rejected in pipeline.pipe_batches(batches, n_process=n_workers):
                 for r in rejected:
                     _say(f"warning: {r.file}:{r.line}: {r.reason} ({r.detail})")
                 for doc in docs:

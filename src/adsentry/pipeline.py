@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from adsentry.extract import extract_all
 from adsentry.io.quarantine import QuarantineFile, quarantine_path
-from adsentry.io.readers import AdReader, ReadStats, Rejected
+from adsentry.io.readers import AdReader, ReadStats, Rejected, read_batches
 from adsentry.link.networks import LinkReport, relink
 from adsentry.model import Ad, Entity
 from adsentry.store import Store
@@ -262,7 +262,6 @@ def analyze(
     last_q = _sync_quarantine(store, qfile)
     report = AnalyzeReport(files=[str(p) for p in paths])
     started = time.perf_counter()
-    done_before = 0
 
     def skip_stored(ads: list[Ad]) -> list[Ad]:
         # A re-run (or the rest of a stopped run) skips the per-ad stages for ads that
@@ -273,20 +272,10 @@ def analyze(
         return fresh
 
     def batches() -> Iterator[tuple[list[Ad], tuple[list[Rejected], int]]]:
-        nonlocal done_before
+        done_before = 0
         for reader in readers:
-            ads: list[Ad] = []
-            rejected: list[Rejected] = []
-            for item in reader:
-                if isinstance(item, Rejected):
-                    rejected.append(item)
-                else:
-                    ads.append(item)
-                if len(ads) + len(rejected) >= batch_size:
-                    yield skip_stored(ads), (rejected, done_before + reader.bytes_read)
-                    ads, rejected = [], []
-            if ads or rejected:
-                yield skip_stored(ads), (rejected, done_before + reader.total_bytes)
+            for ads, rejected in read_batches(reader, batch_size):
+                yield skip_stored(ads), (rejected, done_before + reader.bytes_read)
             done_before += reader.total_bytes
             report.read.merge(reader.stats)
 

@@ -108,6 +108,23 @@ class _RecordError(Exception):
         self.detail = detail
 
 
+def read_batches(reader: AdReader, batch_size: int) -> Iterator[tuple[list[Ad], list[Rejected]]]:
+    """The reader's records in order, as batches of ``(ads, rejected)`` holding
+    ``batch_size`` records together (the last may hold fewer)."""
+    ads: list[Ad] = []
+    rejected: list[Rejected] = []
+    for item in reader:
+        if isinstance(item, Rejected):
+            rejected.append(item)
+        else:
+            ads.append(item)
+        if len(ads) + len(rejected) >= batch_size:
+            yield ads, rejected
+            ads, rejected = [], []
+    if ads or rejected:
+        yield ads, rejected
+
+
 def parse_field_map(items: list[str] | None) -> dict[str, tuple[str, ...]]:
     """Build a field map from ``--map`` options such as ``["body=description"]``.
 

@@ -339,27 +339,6 @@ class Store(ABC):
             )
             return [(value_from_text(kind, v), int(c)) for v, c in rows]
 
-    def entities_of(self, ad_pk: int) -> list[Entity]:
-        """Entities stored for one ad version, in field and offset order."""
-        e = schema.entities
-        with self._guard("reading entities"), self.engine.connect() as conn:
-            rows = conn.execute(
-                select(e).where(e.c.ad_pk == ad_pk).order_by(e.c.field, e.c.start, e.c.pk)
-            )
-            return [
-                Entity(
-                    kind=r.kind,
-                    value=value_from_text(r.kind, r.value),
-                    field=r.field,
-                    start=r.start,
-                    end=r.end,
-                    text=r.text,
-                    obfuscated=bool(r.obfuscated),
-                    extractor=r.extractor,
-                )
-                for r in rows
-            ]
-
     def iter_quarantine(self, after_pk: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
         """Quarantine rows with ``pk > after_pk`` in insertion order, as
         ``(pk, {"file", "line", "reason", "detail", "raw_sha256", "raw", "recorded_at"})``."""
@@ -369,12 +348,6 @@ class Store(ABC):
             for r in rows:
                 d = dict(r._mapping)
                 yield d.pop("pk"), d
-
-    def count_quarantine(self) -> int:
-        with self._guard("counting the quarantine"), self.engine.connect() as conn:
-            return _count(conn, schema.quarantine)
-
-    # -- links -----------------------------------------------------------------
 
     def current_link_ads(self) -> list[LinkAd]:
         """Every current ad as linking reads it, in storage (``pk``) order."""
