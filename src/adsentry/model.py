@@ -104,3 +104,37 @@ class Entity:
             "obfuscated": self.obfuscated,
             "extractor": self.extractor,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """A risk cue found in one ad, with its evidence.
+
+    ``code``: stable code (``youth_language``, ``obscured_contact``, ...; the validated
+    codes are those of ../docs/indicators.md, from the JRSA/NIJ outcome study).
+    ``validated``: True only for cues an outcome study found predictive; ``source``
+    names that study, or says why the cue is folk wisdom. ``spans``: the evidence, as
+    Spans into the ad's fields (offsets into the original text). ``language``: the
+    lexicon that matched (``en``, ``es``, ``da``; ``""`` when the cue is not lexical,
+    e.g. ``obscured_contact`` from an obfuscated entity).
+    """
+
+    code: str
+    validated: bool
+    source: str
+    spans: tuple[Span, ...]
+    language: str = ""
+
+    def to_dict(self, field_names: dict[str, str] | None = None) -> dict[str, Any]:
+        """JSON-ready form: ``{"code", "validated", "source", "language", "spans"}``.
+
+        ``field_names`` maps a canonical field to the input record's own key.
+        """
+        names = field_names or {}
+        return {
+            "code": self.code,
+            "validated": self.validated,
+            "source": self.source,
+            "language": self.language,
+            "spans": [{**s.to_dict(), "field": names.get(s.field, s.field)} for s in self.spans],
+        }
