@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -228,6 +229,7 @@ def run_analyze(
                 workers=n_workers,
                 batch_size=batch_size,
                 progress=update,
+                score_settings=settings.score_settings(),
             )
             progress.update(task, ads=report.ads_read)
     finally:
@@ -263,6 +265,8 @@ def print_analyze_summary(report: Any, db: Path) -> None:
     err.print(t)
     if getattr(report, "link", None) is not None:
         _say(report.link.line())
+        if getattr(report, "score", None) is not None:
+            _say(report.score.line())
     else:
         _say("relink: nothing new stored; the networks are up to date")
     if report.quarantined:
@@ -420,9 +424,8 @@ def extract(
         reader = AdReader(file, source=source, field_map=mapping)
         settings = _config()
         pipeline = Pipeline(
-            config=PipelineConfig(
-                region=_region(region), source_regions=dict(settings.source_regions)
-            )
+            ("extract",),
+            PipelineConfig(region=_region(region), source_regions=dict(settings.source_regions)),
         )
         n_workers = _check_workers(workers)
 
@@ -537,17 +540,22 @@ def demo(
 
 @app.command()
 def relink(db: DbOption = None) -> None:
-    """Rebuild templates, generic identifiers and networks from the stored ads."""
+    """Rebuild templates, generic identifiers and networks from the stored ads, then
+    assess every ad and network again (also after changing weights or policy)."""
     from adsentry.link.networks import relink as run_relink
+    from adsentry.score import rescore
     from adsentry.store import open_store
 
     with _errors():
+        settings = _config().score_settings()
         store = open_store(_db(db), create=False)
         try:
             report = run_relink(store)
+            scored = rescore(store, settings)
         finally:
             store.close()
         _say(report.line())
+        _say(scored.line())
 
 
 export_app = typer.Typer(help="Machine output of the case database on stdout.")
@@ -633,6 +641,147 @@ def network(
             for i, values in enumerate(t["slots"], start=1):
                 w(f"    [SLOT{i}]: " + " | ".join(repr(v) for v in values) + "\n")
         sys.stdout.flush()
+
+
+@app.command()
+def top(
+    db: DbOption = None,
+    networks: Annotated[
+        bool, typer.Option("--networks/--ads", help="Rank networks (default) or ads.")
+    ] = True,
+    n: Annotated[int, typer.Option("-n", help="How many.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
+) -> None:
+    """The highest scores with their main contributions."""
+    from adsentry.score import top_scores
+    from adsentry.store import open_store
+
+    with _errors():
+        if n < 1:
+            raise AdsentryError(f"-n {n}: must be 1 or more")
+        db = _db(db)
+        store = open_store(db, create=False)
+        try:
+            rows = top_scores(store, "network" if networks else "ad", n)
+        finally:
+            store.close()
+        if not rows:
+            _say("no scores yet: run `adsentry analyze` or `adsentry relink` first")
+            return
+        if as_json:
+            for r in rows:
+                sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+            return
+        what = "networks" if networks else "ads"
+        t = Table(title=f"top {len(rows)} {what} by score ({db})", title_justify="left")
+        t.add_column("network" if networks else "ad", no_wrap=True)
+        if networks:
+            t.add_column("ads", justify="right")
+        t.add_column("score", justify="right")
+        t.add_column("decision")
+        t.add_column("main contributions (weight)")
+        for r in rows:
+            main = "; ".join(
+                f"{c['code']} {c['weight']:+.2f}: {c['evidence']}" for c in r["contributions"][:3]
+            )
+            key = r["network_id"] if networks else f"{r['source']}/{r['ad_id']}"
+            cells = [key, *([str(r["size"])] if networks else []), f"{r['score']:.2f}"]
+            t.add_row(*cells, r["decision"], main, end_section=False)
+        out.print(t)
+
+
+@app.command()
+def screen(
+    file: Annotated[Path, typer.Argument(help="JSONL or CSV file of ads to screen.")],
+    db: DbOption = None,
+    store_ads: Annotated[
+        bool, typer.Option("--store", help="Also write the screened ads into the database.")
+    ] = False,
+    region: RegionOption = None,
+    source: Annotated[str | None, typer.Option(help="Source name for every ad.")] = None,
+) -> None:
+    """Screen a batch of ads offline against the case database: one JSON line per ad
+    on stdout, as POST /v1/screen answers (records that cannot be read: a line with
+    "rejected": true and the reason)."""
+    from adsentry.io.readers import AdReader, Rejected
+    from adsentry.pipeline import PipelineConfig
+    from adsentry.screen import Screener
+    from adsentry.store import open_store
+
+    with _errors():
+        settings = _config()
+        config = PipelineConfig(
+            region=_region(region), source_regions=dict(settings.source_regions)
+        )
+        reader = AdReader(file, source=source)
+        store = open_store(_db(db), create=False)
+        try:
+            with err.status("indexing the stored templates"):
+                screener = Screener(store, config=config, settings=settings.score_settings())
+            counts: Counter[str] = Counter()
+            write = sys.stdout.write
+            with _progress() as progress:
+                task = progress.add_task("screen", total=reader.total_bytes or None, ads=0)
+                for item in reader:
+                    if isinstance(item, Rejected):
+                        counts["rejected"] += 1
+                        rec = {"rejected": True, **item.to_dict()}
+                        rec.pop("raw", None)
+                    else:
+                        rec = screener.screen(item, store_ad=store_ads)
+                        counts[rec["decision"]] += 1
+                    write(json.dumps(rec, ensure_ascii=False) + "\n")
+                    progress.update(task, completed=reader.bytes_read, ads=sum(counts.values()))
+            sys.stdout.flush()
+        finally:
+            store.close()
+        _say(
+            "screened: "
+            + ", ".join(f"{counts[k]:,} {k}" for k in ("allow", "review", "hold", "rejected"))
+            + (" (stored)" if store_ads else "")
+        )
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to bind. [default: 127.0.0.1; others need API keys]"),
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port. [default: 8000]")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+) -> None:
+    """Serve the screening API (POST /v1/screen), the JSON API (/api) and the API
+    docs (/docs) over the case database."""
+    import uvicorn
+
+    from adsentry.web import create_app, is_loopback
+
+    with _errors():
+        settings = _config()
+        db = _db(db)
+        bind = host or settings.host or "127.0.0.1"
+        port = port or settings.port or 8000
+        public = not is_loopback(bind)
+        if workers < 1:
+            raise AdsentryError(f"--workers {workers}: must be 1 or more")
+        create_app(db, settings, public=public)  # check everything before forking
+        if not settings.api_keys:
+            _say("note: no API keys set (ADSENTRY_API_KEYS): /v1/screen answers 401")
+        _say(f"serving {db} on http://{bind}:{port} (docs: /docs)")
+        os.environ["ADSENTRY_SERVE"] = json.dumps(
+            {"db": str(db), "config": str(_CONFIG_PATH[0] or ""), "public": public}
+        )
+        uvicorn.run(
+            "adsentry.web.app:app_from_env",
+            factory=True,
+            host=bind,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
 
 
 def main() -> None:

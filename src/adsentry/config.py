@@ -12,8 +12,23 @@ Example ``adsentry.toml``::
     [sources.dk-escorts]
     region = "DK"        # numbers in this source's ads are Danish unless they say otherwise
 
-Environment: ``ADSENTRY_DB``, ``ADSENTRY_REGION``, ``ADSENTRY_WORKERS`` and
-``ADSENTRY_SOURCE_REGIONS`` (``"dk-escorts=DK,mx-ads=MX"``).
+    [score.weights]      # see docs/scoring.md; defaults in adsentry.score.DEFAULT_WEIGHTS
+    obscured_contact = 0.2
+
+    [policy]             # decisions: score >= review -> review, >= hold -> hold
+    review = 0.4
+    hold = 0.7
+
+    [server]
+    host = "127.0.0.1"   # another address needs api_keys (authentication)
+    port = 8000
+    api_keys = ["a-long-random-key"]
+
+Environment: ``ADSENTRY_DB``, ``ADSENTRY_REGION``, ``ADSENTRY_WORKERS``,
+``ADSENTRY_SOURCE_REGIONS`` (``"dk-escorts=DK,mx-ads=MX"``), ``ADSENTRY_WEIGHTS``
+(``"youth_language=0.25,network=0.3"``), ``ADSENTRY_POLICY_REVIEW``,
+``ADSENTRY_POLICY_HOLD``, ``ADSENTRY_API_KEYS`` (comma-separated), ``ADSENTRY_HOST``,
+``ADSENTRY_PORT``.
 """
 
 from __future__ import annotations
@@ -26,6 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from adsentry.errors import AdsentryError
+from adsentry.score import (
+    DEFAULT_POLICY,
+    DEFAULT_WEIGHTS,
+    ScoreSettings,
+    known_codes,
+    parse_weights,
+)
 
 DEFAULT_FILE = "adsentry.toml"
 
@@ -40,6 +62,28 @@ class Config:
     source_regions: Mapping[str, str] = field(default_factory=dict)
     path: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    weights: Mapping[str, float] = field(default_factory=dict)
+    review: float | None = None
+    hold: float | None = None
+    api_keys: tuple[str, ...] = ()
+    host: str | None = None
+    port: int | None = None
+
+    def score_settings(self) -> ScoreSettings:
+        """The weights (defaults overridden by the config) and policy thresholds.
+
+        Raises AdsentryError when they are out of range.
+        """
+        weights = dict(DEFAULT_WEIGHTS)
+        weights.update(self.weights)
+        try:
+            return ScoreSettings(
+                weights,
+                DEFAULT_POLICY["review"] if self.review is None else self.review,
+                DEFAULT_POLICY["hold"] if self.hold is None else self.hold,
+            )
+        except ValueError as exc:
+            raise AdsentryError(f"{self.path or 'settings'}: {exc}") from None
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -68,7 +112,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         except OSError as exc:
             raise AdsentryError(f"{used}: cannot read ({exc.strerror})") from None
 
-    _known(used, "", data, {"analyze", "sources"})
+    _known(used, "", data, {"analyze", "sources", "score", "policy", "server"})
     section = data.get("analyze", {})
     if not isinstance(section, dict):
         raise AdsentryError(f"{used}: [analyze] must be a table")
@@ -84,6 +128,20 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         r = _typed(used, f"sources.{name}.region", table.get("region"), str)
         if r:
             sources[name] = _region_code(r, f"{used}: sources.{name}.region")
+
+    weights, review, hold = _score_section(used, data)
+    server = data.get("server", {})
+    if not isinstance(server, dict):
+        raise AdsentryError(f"{used}: [server] must be a table")
+    _known(used, "server.", server, {"host", "port", "api_keys"})
+    host = _typed(used, "server.host", server.get("host"), str)
+    port = _typed(used, "server.port", server.get("port"), int)
+    keys_value = server.get("api_keys")
+    if keys_value is not None and (
+        not isinstance(keys_value, list) or not all(isinstance(k, str) for k in keys_value)
+    ):
+        raise AdsentryError(f"{used}: server.api_keys must be a list of strings")
+    api_keys = tuple(k for k in (keys_value or []) if k)
 
     db = env.get("ADSENTRY_DB") or db
     region = env.get("ADSENTRY_REGION") or region
@@ -103,7 +161,89 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
                 f"ADSENTRY_SOURCE_REGIONS item {item.strip()!r}: expected SOURCE=CC, e.g. dk=DK"
             )
         sources[name.strip()] = _region_code(code, "ADSENTRY_SOURCE_REGIONS")
-    return Config(db, region.upper() if region else None, workers, sources, used, data)
+    if env.get("ADSENTRY_WEIGHTS"):
+        try:
+            weights.update(_checked_weights(parse_weights(env["ADSENTRY_WEIGHTS"])))
+        except ValueError as exc:
+            raise AdsentryError(f"ADSENTRY_WEIGHTS: {exc}") from None
+    review = _env_float(env, "ADSENTRY_POLICY_REVIEW", review)
+    hold = _env_float(env, "ADSENTRY_POLICY_HOLD", hold)
+    if env.get("ADSENTRY_API_KEYS"):
+        api_keys = tuple(k.strip() for k in env["ADSENTRY_API_KEYS"].split(",") if k.strip())
+    host = env.get("ADSENTRY_HOST") or host
+    if env.get("ADSENTRY_PORT"):
+        try:
+            port = int(env["ADSENTRY_PORT"])
+        except ValueError:
+            raise AdsentryError(
+                f"ADSENTRY_PORT={env['ADSENTRY_PORT']!r}: not a whole number"
+            ) from None
+    return Config(
+        db,
+        region.upper() if region else None,
+        workers,
+        sources,
+        used,
+        data,
+        weights,
+        review,
+        hold,
+        api_keys,
+        host,
+        port,
+    )
+
+
+def _score_section(
+    used: str | None, data: Mapping[str, Any]
+) -> tuple[dict[str, float], float | None, float | None]:
+    score = data.get("score", {})
+    policy = data.get("policy", {})
+    for name, table in (("score", score), ("policy", policy)):
+        if not isinstance(table, dict):
+            raise AdsentryError(f"{used}: [{name}] must be a table")
+    _known(used, "score.", score, {"weights"})
+    _known(used, "policy.", policy, {"review", "hold"})
+    raw_weights = score.get("weights", {})
+    if not isinstance(raw_weights, dict):
+        raise AdsentryError(f"{used}: [score.weights] must be a table")
+    weights: dict[str, float] = {}
+    for code, w in raw_weights.items():
+        if isinstance(w, bool) or not isinstance(w, int | float):
+            raise AdsentryError(f"{used}: score.weights.{code} must be a number, not {w!r}")
+        weights[code] = float(w)
+    try:
+        weights = _checked_weights(weights)
+    except ValueError as exc:
+        raise AdsentryError(f"{used}: {exc}") from None
+    review = _number(used, "policy.review", policy.get("review"))
+    hold = _number(used, "policy.hold", policy.get("hold"))
+    return weights, review, hold
+
+
+def _checked_weights(weights: dict[str, float]) -> dict[str, float]:
+    known = known_codes()
+    for code in weights:
+        if code not in known:
+            raise ValueError(f"unknown score weight {code!r} (known: {', '.join(sorted(known))})")
+    return weights
+
+
+def _number(file: str | None, key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AdsentryError(f"{file}: {key} must be a number, not {value!r}")
+    return float(value)
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    if not env.get(name):
+        return default
+    try:
+        return float(env[name])
+    except ValueError:
+        raise AdsentryError(f"{name}={env[name]!r}: not a number") from None
 
 
 def _known(file: str | None, prefix: str, table: Mapping[str, Any], keys: set[str]) -> None:

@@ -27,7 +27,8 @@ from adsentry.extract import extract_all
 from adsentry.io.quarantine import QuarantineFile, quarantine_path
 from adsentry.io.readers import AdReader, ReadStats, Rejected, read_batches
 from adsentry.link.networks import LinkReport, relink
-from adsentry.model import Ad, Entity
+from adsentry.model import Ad, Entity, Indicator
+from adsentry.score import ScoreReport, ScoreSettings, rescore
 from adsentry.store import Store
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ class Doc:
 
     ad: Ad
     entities: list[Entity] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ StageFactory = Callable[[PipelineConfig], StageFn]
 STAGES: dict[str, StageFactory] = {}
 
 #: The stages ``adsentry analyze`` runs, in order.
-DEFAULT_STAGES: tuple[str, ...] = ("extract",)
+DEFAULT_STAGES: tuple[str, ...] = ("extract", "indicators")
 
 
 def stage(name: str) -> Callable[[StageFactory], StageFactory]:
@@ -85,6 +87,16 @@ def _extract_stage(config: PipelineConfig) -> StageFn:
                 names=config.extractors,
             )
         )
+
+    return run
+
+
+@stage("indicators")
+def _indicators_stage(config: PipelineConfig) -> StageFn:
+    from adsentry.indicators import match_indicators
+
+    def run(doc: Doc) -> None:
+        doc.indicators.extend(match_indicators(doc.ad, doc.entities))
 
     return run
 
@@ -208,7 +220,8 @@ class AnalyzeReport:
     key; ``unchanged``: records already stored as they are; ``quarantined``: records
     that could not be read (``quarantine_new`` of them not seen by an earlier run).
     ``link``: what the full relink at the end found (corpus stage); None when nothing
-    new was stored and the links already cover every stored ad.
+    new was stored and the links already cover every stored ad. ``score``: what the
+    assessments after that relink found (None when there was no relink).
     """
 
     files: list[str] = field(default_factory=list)
@@ -221,6 +234,7 @@ class AnalyzeReport:
     entities: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     link: LinkReport | None = None
+    score: ScoreReport | None = None
 
     @property
     def ads_read(self) -> int:
@@ -245,9 +259,12 @@ def analyze(
     workers: int = 1,
     batch_size: int = 500,
     progress: ProgressFn | None = None,
+    score_settings: ScoreSettings | None = None,
 ) -> AnalyzeReport:
-    """Read ``paths``, run the per-ad stages and store ads, entities and quarantine;
-    then rebuild the links and networks over everything stored (:func:`relink`).
+    """Read ``paths``, run the per-ad stages and store ads, entities, indicators and
+    quarantine; then rebuild the links and networks over everything stored
+    (:func:`relink`) and assess ads and networks (:func:`adsentry.score.rescore` with
+    ``score_settings``, default weights and policy when None).
 
     Each batch is written in one transaction, so a run stopped at any point leaves a
     consistent database; running it again stores what is missing and nothing twice.
@@ -280,7 +297,7 @@ def analyze(
             report.read.merge(reader.stats)
 
     for docs, (rejected, done) in pipeline.pipe_batches(batches(), n_process=workers):
-        res = store.write_batch([(d.ad, d.entities) for d in docs], rejected)
+        res = store.write_batch([(d.ad, d.entities, d.indicators) for d in docs], rejected)
         report.stored += res.stored
         report.new_versions += res.new_versions
         report.unchanged += res.unchanged
@@ -293,6 +310,7 @@ def analyze(
             progress(done, total, report.ads_read)
     if report.stored or report.new_versions or not store.links_are_current():
         report.link = relink(store)
+        report.score = rescore(store, score_settings or ScoreSettings())
     report.seconds = time.perf_counter() - started
     return report
 

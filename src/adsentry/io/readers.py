@@ -101,11 +101,17 @@ class ReadStats:
         self.rejected.update(other.rejected)
 
 
-class _RecordError(Exception):
+class _RecordError(InputError):
+    """A record that cannot be read: ``reason`` (a quarantine reason) and ``detail``."""
+
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+#: Public name of the error :func:`ad_from_record` raises.
+RecordError = _RecordError
 
 
 def read_batches(reader: AdReader, batch_size: int) -> Iterator[tuple[list[Ad], list[Rejected]]]:
@@ -364,74 +370,110 @@ class AdReader:
         text = raw.replace(b"\x00", b"").decode("utf-8", errors="replace")
         return Rejected(file, line, reason, detail, text, sha)
 
-    def _pick(self, record: dict[str, Any], name: str, used: set[str]) -> Any:
-        for key in self.field_map.get(name, ()):
-            if key in record:
-                used.add(key)
-                return record[key], key
-        return None, None
-
     def _build(self, record: dict[str, Any], raw_sha256: str, repairs: Counter[str]) -> Ad:
-        used: set[str] = set()
-        field_names: dict[str, str] = {}
-        texts: dict[str, str] = {}
-        for name in _TEXT_TARGETS:
-            value, key = self._pick(record, name, used)
-            texts[name] = _as_text(value, key or name)
-            if key is not None and key != name:
-                field_names[name] = key
-        if not texts["title"].strip() and not texts["body"].strip():
-            raise _RecordError("no_text", "no non-blank title, body or text")
+        return _build_ad(record, raw_sha256, repairs, self.field_map, self.source, self._stem)
 
-        raw_id, id_key = self._pick(record, "id", used)
-        if isinstance(raw_id, dict | list | bool):
-            raise _RecordError(
-                "wrong_type", f"field {id_key!r} is a JSON {_json_type(raw_id)}, not a string"
-            )
-        ad_id = "" if raw_id is None else str(raw_id).strip()
 
-        rec_source, _ = self._pick(record, "source", used)
-        if self.source:
-            source = self.source
-        elif isinstance(rec_source, str) and rec_source.strip():
+def _build_ad(
+    record: dict[str, Any],
+    raw_sha256: str,
+    repairs: Counter[str],
+    field_map: Mapping[str, tuple[str, ...]],
+    source: str | None,
+    default_source: str,
+) -> Ad:
+    """One record as an Ad (the reader's mapping; see :class:`AdReader`), or
+    _RecordError with the quarantine reason."""
+    used: set[str] = set()
+    field_names: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for name in _TEXT_TARGETS:
+        value, key = _pick(field_map, record, name, used)
+        texts[name] = _as_text(value, key or name)
+        if key is not None and key != name:
+            field_names[name] = key
+    if not texts["title"].strip() and not texts["body"].strip():
+        raise _RecordError("no_text", "no non-blank title, body or text")
+
+    raw_id, id_key = _pick(field_map, record, "id", used)
+    if isinstance(raw_id, dict | list | bool):
+        raise _RecordError(
+            "wrong_type", f"field {id_key!r} is a JSON {_json_type(raw_id)}, not a string"
+        )
+    ad_id = "" if raw_id is None else str(raw_id).strip()
+
+    rec_source, _ = _pick(field_map, record, "source", used)
+    if not source:
+        if isinstance(rec_source, str) and rec_source.strip():
             source = rec_source.strip()
         else:
-            source = self._stem
-        if not ad_id:
-            ad_id = "xx-" + _content_id(source, raw_sha256)
+            source = default_source
+    if not ad_id:
+        ad_id = "xx-" + _content_id(source, raw_sha256)
 
-        raw_date, _ = self._pick(record, "posted_at", used)
-        images_value, _ = self._pick(record, "images", used)
-        site_fields = {k: v for k, v in record.items() if k not in used}
+    raw_date, _ = _pick(field_map, record, "posted_at", used)
+    images_value, _ = _pick(field_map, record, "images", used)
+    site_fields = {k: v for k, v in record.items() if k not in used}
 
-        posted_at = None
-        if raw_date not in (None, ""):
-            posted_at = parse_datetime(raw_date)
-            if posted_at is None:
-                site_fields["posted_at_raw"] = raw_date
-                repairs["bad_date"] += 1
+    posted_at = None
+    if raw_date not in (None, ""):
+        posted_at = parse_datetime(raw_date)
+        if posted_at is None:
+            site_fields["posted_at_raw"] = raw_date
+            repairs["bad_date"] += 1
 
-        images: list[str] = []
-        if isinstance(images_value, list) and all(isinstance(x, str) for x in images_value):
-            images = list(images_value)
-        elif isinstance(images_value, str):
-            images = _split_images(images_value)
-        elif images_value is not None:
-            site_fields["images"] = images_value
+    images: list[str] = []
+    if isinstance(images_value, list) and all(isinstance(x, str) for x in images_value):
+        images = list(images_value)
+    elif isinstance(images_value, str):
+        images = _split_images(images_value)
+    elif images_value is not None:
+        site_fields["images"] = images_value
 
-        return Ad(
-            ad_id=ad_id,
-            source=source,
-            title=texts["title"],
-            body=texts["body"],
-            url=texts["url"],
-            location=texts["location"],
-            posted_at=posted_at,
-            images=images,
-            site_fields=site_fields,
-            raw_sha256=raw_sha256,
-            field_names=field_names,
-        )
+    return Ad(
+        ad_id=ad_id,
+        source=source,
+        title=texts["title"],
+        body=texts["body"],
+        url=texts["url"],
+        location=texts["location"],
+        posted_at=posted_at,
+        images=images,
+        site_fields=site_fields,
+        raw_sha256=raw_sha256,
+        field_names=field_names,
+    )
+
+
+def _pick(
+    field_map: Mapping[str, tuple[str, ...]], record: dict[str, Any], name: str, used: set[str]
+) -> Any:
+    for key in field_map.get(name, ()):
+        if key in record:
+            used.add(key)
+            return record[key], key
+    return None, None
+
+
+def ad_from_record(
+    record: dict[str, Any],
+    *,
+    source: str | None = None,
+    default_source: str = "screen",
+    field_map: Mapping[str, tuple[str, ...]] | None = None,
+) -> Ad:
+    """One JSON object as an Ad, with the readers' field mapping (``id``, ``title``,
+    ``body``/``text``/``description``, ``url``, ``posted_at``/``date``, ``location``,
+    ``images``, ``source``; other keys go to ``site_fields``).
+
+    ``source`` overrides the record's; ``default_source`` is used when neither names
+    one. ``raw_sha256`` is the SHA-256 of the record's canonical JSON (sorted keys,
+    UTF-8). Raises :class:`RecordError` with the quarantine reason (``no_text``,
+    ``wrong_type``) and a message naming the field.
+    """
+    raw = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    sha = hashlib.sha256(raw).hexdigest()
+    return _build_ad(record, sha, Counter(), field_map or DEFAULT_FIELD_MAP, source, default_source)
 
 
 class _PairsHook:

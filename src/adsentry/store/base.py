@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adsentry.errors import StoreError
 from adsentry.io.readers import Rejected
-from adsentry.model import Ad, Entity
+from adsentry.model import Ad, Entity, Indicator, Span
 from adsentry.store import schema
 from adsentry.store.schema import value_from_text, value_to_text
 
@@ -136,12 +136,17 @@ class Store(ABC):
     # -- writes ----------------------------------------------------------------
 
     def write_batch(
-        self, analyzed: Sequence[tuple[Ad, Sequence[Entity]]], rejected: Sequence[Rejected] = ()
+        self,
+        analyzed: Sequence[
+            tuple[Ad, Sequence[Entity]] | tuple[Ad, Sequence[Entity], Sequence[Indicator]]
+        ],
+        rejected: Sequence[Rejected] = (),
     ) -> BatchResult:
         """Store one batch in one transaction.
 
-        ``analyzed``: ``(ad, entities)`` pairs. An ad whose ``raw_sha256`` equals that of
-        any stored version of its ``(source, ad_id)`` is unchanged and not written; a
+        ``analyzed``: ``(ad, entities)`` or ``(ad, entities, indicators)``. An ad whose
+        ``raw_sha256`` equals that of any stored version of its ``(source, ad_id)`` is
+        unchanged and not written; a
         different record under a stored key becomes version ``n + 1`` and the current
         one, the older version kept. ``rejected`` records go to the quarantine table
         (once per file, line and record hash). A failure rolls the whole batch back.
@@ -149,11 +154,13 @@ class Store(ABC):
         result = BatchResult()
         now = _utc_now()
         with self._guard("writing a batch of ads"), self.engine.begin() as conn:
-            known = self._known_versions(conn, [ad for ad, _ in analyzed])
+            known = self._known_versions(conn, [item[0] for item in analyzed])
             new_rows: list[dict[str, Any]] = []
             new_entities: list[Sequence[Entity]] = []
+            new_indicators: list[Sequence[Indicator]] = []
             supersede: list[tuple[str, str]] = []
-            for ad, ents in analyzed:
+            for item in analyzed:
+                ad, ents = item[0], item[1]
                 key = (ad.source, ad.ad_id)
                 versions = known.setdefault(key, {})
                 if ad.raw_sha256 in versions.values():
@@ -168,6 +175,7 @@ class Store(ABC):
                     supersede.append(key)
                 new_rows.append(_ad_row(ad, version, now))
                 new_entities.append(ents)
+                new_indicators.append(item[2] if len(item) > 2 else ())
             if supersede:
                 self._supersede(conn, supersede)
             if new_rows:
@@ -195,6 +203,14 @@ class Store(ABC):
                         result.entities[e.kind] = result.entities.get(e.kind, 0) + 1
                 if entity_rows:
                     conn.execute(schema.entities.insert(), entity_rows)
+                indicator_rows = [
+                    _indicator_row(pk, ind, span)
+                    for pk, inds in zip(pks, new_indicators, strict=True)
+                    for ind in inds
+                    for span in ind.spans
+                ]
+                if indicator_rows:
+                    conn.execute(schema.indicators.insert(), indicator_rows)
                 self._index_fulltext(
                     conn,
                     [(pk, r["title"], r["body"]) for pk, r in zip(pks, new_rows, strict=True)],
@@ -485,6 +501,166 @@ class Store(ABC):
                 out.extend(LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows)
         return out
 
+    # -- indicators and assessments ----------------------------------------------
+
+    def indicators_of(self, pks: Sequence[int] | None = None) -> dict[int, list[Indicator]]:
+        """The stored indicators of the given ads (of every current ad when ``pks`` is
+        None): ad pk -> Indicators, one per code with its spans in field/offset order,
+        codes sorted."""
+        i, a = schema.indicators, schema.ads
+        grouped: dict[tuple[int, str], list[Any]] = {}
+        with self._guard("reading indicators"), self.engine.connect() as conn:
+            if not inspect(conn).has_table(i.name):
+                return {}
+            base = select(i).order_by(i.c.ad_pk, i.c.code, i.c.field, i.c.start, i.c.pk)
+            if pks is None:
+                queries = [base.join(a, a.c.pk == i.c.ad_pk).where(a.c.is_current)]
+            else:
+                queries = [base.where(i.c.ad_pk.in_(c)) for c in _chunks(sorted(set(pks)), 500)]
+            for q in queries:
+                for r in conn.execute(q):
+                    grouped.setdefault((r.ad_pk, r.code), []).append(r)
+        out: dict[int, list[Indicator]] = {}
+        for (pk, code), rows in sorted(grouped.items()):
+            first = rows[0]
+            spans = tuple(Span(r.field, r.start, r.end, r.text) for r in rows)
+            out.setdefault(pk, []).append(
+                Indicator(code, bool(first.validated), first.source, spans, first.language)
+            )
+        return out
+
+    def replace_assessments(self, rows: Sequence[tuple[str, str, float, str, str]]) -> None:
+        """Replace every assessment in one transaction: ``(subject, subject_id, score,
+        decision, contributions_json)``, subject ``"ad"`` or ``"network"``."""
+        t = schema.assessments
+        with self._guard("writing assessments"), self.engine.begin() as conn:
+            t.create(conn, checkfirst=True)
+            conn.execute(t.delete())
+            for chunk in _chunks(list(rows), 5000):
+                conn.execute(
+                    t.insert(),
+                    [
+                        {
+                            "subject": s,
+                            "subject_id": sid,
+                            "score": sc,
+                            "decision": d,
+                            "contributions": c,
+                        }
+                        for s, sid, sc, d, c in chunk
+                    ],
+                )
+
+    def assessments_of(
+        self, subject: str, ids: Sequence[str]
+    ) -> dict[str, tuple[float, str, list[dict[str, Any]]]]:
+        """Stored assessments: subject id -> ``(score, decision, contributions)``."""
+        t = schema.assessments
+        out: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
+        with self._guard("reading assessments"), self.engine.connect() as conn:
+            if not inspect(conn).has_table(t.name):
+                return out
+            for chunk in _chunks(sorted(set(ids)), 500):
+                for r in conn.execute(
+                    select(t).where(t.c.subject == subject, t.c.subject_id.in_(chunk))
+                ):
+                    out[r.subject_id] = (r.score, r.decision, json.loads(r.contributions))
+        return out
+
+    def top_assessments(
+        self, subject: str, n: int = 20
+    ) -> list[tuple[str, float, str, list[dict[str, Any]]]]:
+        """The ``n`` highest scores of ``subject`` (``"ad"`` or ``"network"``):
+        ``(subject_id, score, decision, contributions)``, highest first, ties by id."""
+        t = schema.assessments
+        with self._guard("reading top scores"), self.engine.connect() as conn:
+            if not inspect(conn).has_table(t.name):
+                return []
+            rows = conn.execute(
+                select(t)
+                .where(t.c.subject == subject)
+                .order_by(t.c.score.desc(), t.c.subject_id)
+                .limit(n)
+            )
+            return [(r.subject_id, r.score, r.decision, json.loads(r.contributions)) for r in rows]
+
+    def current_dates_places(self) -> dict[int, tuple[str | None, str]]:
+        """Ad pk -> ``(posted_at, location)`` of every current ad (``posted_at`` ISO
+        8601 UTC or None; ``location`` the site's location field)."""
+        a = schema.ads
+        with self._guard("reading dates"), self.engine.connect() as conn:
+            rows = conn.execute(select(a.c.pk, a.c.posted_at, a.c.location).where(a.c.is_current))
+            return {pk: (posted, loc) for pk, posted, loc in rows}
+
+    # -- lookups for screening ---------------------------------------------------
+
+    def current_ads_with_values(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[int]]:
+        """``(kind, value)`` (value in store form) -> pks of the current ads that carry
+        it, ascending; keys carried by no current ad are left out."""
+        a, e = schema.ads, schema.entities
+        out: dict[tuple[str, str], list[int]] = {}
+        with self._guard("looking up identifiers"), self.engine.connect() as conn:
+            for kind, value in sorted(set(keys)):
+                pks = conn.execute(
+                    select(e.c.ad_pk)
+                    .select_from(e.join(a, a.c.pk == e.c.ad_pk))
+                    .where(e.c.kind == kind, e.c.value == value, a.c.is_current)
+                    .group_by(e.c.ad_pk)
+                    .order_by(e.c.ad_pk)
+                ).all()
+                if pks:
+                    out[(kind, value)] = [p for (p,) in pks]
+        return out
+
+    def current_pks(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """``(source, ad_id)`` -> pk of its current version, for the stored keys."""
+        a = schema.ads
+        out: dict[tuple[str, str], int] = {}
+        with self._guard("looking up ads"), self.engine.connect() as conn:
+            for source, ad_id in sorted(set(keys)):
+                pk = conn.execute(
+                    select(a.c.pk).where(a.c.source == source, a.c.ad_id == ad_id, a.c.is_current)
+                ).scalar_one_or_none()
+                if pk is not None:
+                    out[(source, ad_id)] = int(pk)
+        return out
+
+    def networks_of(self, pks: Sequence[int]) -> dict[int, str]:
+        """Ad pk -> network id, for the given ads that belong to a network."""
+        m = schema.network_members
+        out: dict[int, str] = {}
+        with self._guard("reading networks"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return out
+            for chunk in _chunks(sorted(set(pks)), 500):
+                out.update(
+                    (p, n)
+                    for p, n in conn.execute(
+                        select(m.c.ad_pk, m.c.network_id).where(m.c.ad_pk.in_(chunk))
+                    )
+                )
+        return out
+
+    def network_sizes(self, network_ids: Sequence[str]) -> dict[str, int]:
+        """Network id -> number of member ads, for the given known networks."""
+        m = schema.network_members
+        out: dict[str, int] = {}
+        with self._guard("reading networks"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return out
+            for chunk in _chunks(sorted(set(network_ids)), 500):
+                out.update(
+                    (n, int(c))
+                    for n, c in conn.execute(
+                        select(m.c.network_id, func.count())
+                        .where(m.c.network_id.in_(chunk))
+                        .group_by(m.c.network_id)
+                    )
+                )
+        return out
+
     def _ads_by_pk(self, conn: Connection, pks: Sequence[int]) -> list[StoredAd]:
         if not pks:
             return []
@@ -551,6 +727,20 @@ def _entity_row(ad_pk: int, e: Entity) -> dict[str, Any]:
         "text": e.text,
         "obfuscated": e.obfuscated,
         "extractor": e.extractor,
+    }
+
+
+def _indicator_row(ad_pk: int, ind: Indicator, span: Any) -> dict[str, Any]:
+    return {
+        "ad_pk": ad_pk,
+        "code": ind.code,
+        "validated": ind.validated,
+        "source": ind.source,
+        "language": ind.language,
+        "field": span.field,
+        "start": span.start,
+        "end": span.end,
+        "text": span.text,
     }
 
 

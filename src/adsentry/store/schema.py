@@ -8,6 +8,13 @@
 - ``quarantine``: records that could not be read, with file, line and reason; unique
   on ``(file, line, raw_sha256)`` so that a re-run adds nothing twice.
 - ``meta``: schema version and other key/value facts.
+- ``indicators``: the risk cues the indicator stage found, one row per evidence span,
+  pointing at ``ads.pk`` (``source`` is the study or the reason the cue is folk, as
+  claimed when the ad was analyzed).
+- ``assessments``: the score of each current ad (``subject`` ``"ad"``, ``subject_id``
+  the ad's pk as text) and each network (``"network"``, the network id), with the
+  decision and the contributions (JSON list) that add up to it; replaced as a whole
+  after each relink (:func:`adsentry.score.rescore`).
 - ``ad_templates``, ``network_members``, ``generic_identifiers``: what the last full
   relink (:func:`adsentry.link.networks.relink`) found, replaced as a whole. Evidence
   stays a star: ad to template (``similarity`` of the ad to its template's anchor), ad
@@ -122,6 +129,34 @@ generic_identifiers = Table(
     Column("reason", Text, nullable=False),
     Column("ads", Integer, nullable=False),
 )
+
+indicators = Table(
+    "indicators",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("ad_pk", Integer, ForeignKey("ads.pk", ondelete="CASCADE"), nullable=False),
+    Column("code", String, nullable=False),
+    Column("validated", Boolean, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("language", String, nullable=False),
+    Column("field", String, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+)
+Index("ix_indicators_ad", indicators.c.ad_pk)
+Index("ix_indicators_code", indicators.c.code)
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("subject", String, primary_key=True),
+    Column("subject_id", String, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("decision", String, nullable=False),
+    Column("contributions", Text, nullable=False),  # JSON list
+)
+Index("ix_assessments_score", assessments.c.subject, assessments.c.score)
 
 #: Entity kinds whose value is not a plain string and is stored as JSON text.
 JSON_VALUE_KINDS = frozenset({"age", "price"})

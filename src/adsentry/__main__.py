@@ -1,0 +1,5 @@
+"""``python -m adsentry``: the command line."""
+
+from adsentry.cli import main
+
+main()

@@ -1,0 +1,228 @@
+"""Screening: one new ad through the per-ad stages, looked up against the stored
+identifiers and templates, scored and decided, in milliseconds.
+
+The same code serves ``POST /v1/screen`` (:mod:`adsentry.web`) and ``adsentry
+screen FILE``. A :class:`Screener` is built once per process (it loads the generic
+identifiers and indexes the stored templates, :class:`adsentry.link.lookup.TemplateLookup`)
+and then answers :meth:`Screener.screen` for each ad. Screening never writes the ad
+into the database unless asked (``store_ad=True``).
+
+The answer (a dict, JSON-ready)::
+
+    {"source", "ad_id",
+     "entities":   [as `adsentry extract` prints them],
+     "indicators": [{"code", "validated", "source", "language", "spans": [...]}],
+     "score": 0.62, "decision": "review",
+     "contributions": [{"code", "weight", "validated", "evidence", "spans"|"facts"}],
+     "network": {"network_id", "size", "score", "evidence": [...], "also_links": [...]}
+                or null,
+     "stored": false}
+
+``network`` names the network the ad would join: of the stored ads it links to (kept
+identifiers it shares; stored texts of its template, similarity >= the template
+threshold), the network holding the most of them (ties: smallest id). ``size`` counts
+stored ads only. When the linked stored ads are in no network yet, the ad would form
+one with them: its id is the one a relink would give (the smallest ad key of the
+group), ``size`` the number of stored ads linked and ``score`` null. ``also_links``
+lists other networks the ad links to (it would merge them).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from adsentry.link.identifiers import IDENTIFIER_KINDS
+from adsentry.link.lookup import TemplateLookup
+from adsentry.link.networks import MASKS, ad_key, masked_text, network_id_of
+from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
+from adsentry.link.templates import similarity as text_similarity
+from adsentry.model import Ad, Entity
+from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig
+from adsentry.score import NetworkRef, ScoreSettings, assess_ad
+from adsentry.store import Store
+from adsentry.store.base import LinkAd, LinkEntity
+from adsentry.store.schema import value_to_text
+
+
+def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEntity]]:
+    link_ad = LinkAd(0, ad.source, ad.ad_id, ad.title, ad.body, ad.location, None)
+    ents = [
+        LinkEntity(
+            0, e.kind, value_to_text(e.kind, e.value), e.field, e.start, e.end, e.text, e.obfuscated
+        )
+        for e in entities
+        if e.kind in MASKS
+    ]
+    return link_ad, ents
+
+
+class Screener:
+    """Screens ads against one case database (read-only unless ``store_ad``).
+
+    Build cost: one pass over the stored current ads (their masked texts are
+    MinHashed into a :class:`TemplateLookup`). Thread-safe: the per-ad stages are
+    pure, reads go through the store's connection pool, writes are serialized.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        config: PipelineConfig | None = None,
+        settings: ScoreSettings | None = None,
+        template_params: TemplateParams = DEFAULT_PARAMS,
+    ) -> None:
+        self.store = store
+        self.settings = settings or ScoreSettings()
+        self.params = template_params
+        self.pipeline = Pipeline(DEFAULT_STAGES, config)
+        self.pipeline.warm_up()
+        self._write_lock = threading.Lock()
+        self.generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
+        ads = store.current_link_ads()
+        by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
+        for e in store.current_link_entities(tuple(MASKS)):
+            by_ad[e.ad_pk].append(e)
+        self.lookup = TemplateLookup.build(
+            ((a.pk, masked_text(a, by_ad[a.pk])) for a in ads), template_params
+        )
+
+    def analyze(self, ad: Ad) -> Doc:
+        """The per-ad stages over one ad (entities and indicators)."""
+        return self.pipeline(ad)
+
+    def links(self, doc: Doc) -> tuple[dict[int, list[dict[str, Any]]], dict[int, LinkAd]]:
+        """Stored current ads the ad links to: pk -> evidence items, and the ads.
+
+        Evidence items: ``{"kind": "phone"|"email"|"handle", "value"}`` for a shared kept
+        identifier; ``{"kind": "template", "similarity", "ad": {"source", "ad_id"}}``
+        for a stored text of its template. The ad's own stored versions (same source
+        and ad_id) are left out.
+        """
+        ad = doc.ad
+        keys = sorted(
+            {
+                (e.kind, value_to_text(e.kind, e.value))
+                for e in doc.entities
+                if e.kind in IDENTIFIER_KINDS
+            }
+            - self.generic
+        )
+        evidence: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for (kind, value), pks in self.store.current_ads_with_values(keys).items():
+            for pk in pks:
+                evidence[pk].append({"kind": kind, "value": value})
+        link_ad, link_ents = _link_view(ad, doc.entities)
+        text = masked_text(link_ad, link_ents)
+        cands = self.lookup.candidates(text)
+        ads = {a.pk: a for a in self.store.link_ads_by_pk(sorted(set(cands) | set(evidence)))}
+        if cands:
+            by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
+            for e in self.store.link_entities_of(cands, tuple(MASKS)):
+                by_ad[e.ad_pk].append(e)
+            sims: dict[str, float] = {}
+            for pk in cands:
+                if pk not in ads:
+                    continue
+                other = masked_text(ads[pk], by_ad[pk])
+                if other not in sims:
+                    sims[other] = (
+                        1.0 if other == text else text_similarity(text, other, self.params)
+                    )
+                if sims[other] >= self.params.threshold:
+                    a = ads[pk]
+                    evidence[pk].append(
+                        {
+                            "kind": "template",
+                            "similarity": round(sims[other], 4),
+                            "ad": {"source": a.source, "ad_id": a.ad_id},
+                        }
+                    )
+        own = {pk for pk, a in ads.items() if (a.source, a.ad_id) == (ad.source, ad.ad_id)}
+        return {pk: ev for pk, ev in evidence.items() if pk not in own and pk in ads}, ads
+
+    def network(self, doc: Doc) -> dict[str, Any] | None:
+        """The network the ad would join (see the module docstring), or None."""
+        evidence, ads = self.links(doc)
+        if not evidence:
+            return None
+        nets = self.store.networks_of(sorted(evidence))
+        if nets:
+            sizes = self.store.network_sizes(sorted(set(nets.values())))
+            ranked = sorted(
+                {n: sum(1 for p in evidence if nets.get(p) == n) for n in sizes}.items(),
+                key=lambda kv: (-kv[1], -sizes[kv[0]], kv[0]),
+            )
+            nid = ranked[0][0]
+            size = sizes[nid]
+            members = [p for p in evidence if nets.get(p) == nid]
+            also = [n for n, _ in ranked[1:]]
+            stored = self.store.assessments_of("network", [nid]).get(nid)
+            score: float | None = stored[0] if stored else None
+        else:
+            members = sorted(evidence)
+            keys = [(ads[p].source, ads[p].ad_id) for p in members]
+            keys.append((doc.ad.source, doc.ad.ad_id))
+            first = min(keys, key=lambda k: ad_key(*k))
+            nid = network_id_of(*first)
+            size = len(members)
+            also = []
+            score = None
+        carried: dict[tuple[str, str], int] = defaultdict(int)
+        best_template: dict[str, Any] | None = None
+        for p in sorted(members):
+            for item in evidence[p]:
+                if item["kind"] != "template":
+                    carried[(item["kind"], item["value"])] += 1
+                elif best_template is None or item["similarity"] > best_template["similarity"]:
+                    best_template = item
+        items: list[dict[str, Any]] = [
+            {"kind": k, "value": v, "ads": n} for (k, v), n in sorted(carried.items())
+        ]
+        if best_template is not None:
+            items.append(best_template)
+        return {
+            "network_id": nid,
+            "size": size,
+            "score": score,
+            "evidence": items,
+            "also_links": also,
+        }
+
+    def screen(self, ad: Ad, *, store_ad: bool = False) -> dict[str, Any]:
+        """Screen one ad; with ``store_ad`` also write it (entities and indicators) to
+        the database and index its text for later screenings. Deterministic for the
+        same ad and the same database."""
+        doc = self.analyze(ad)
+        network = self.network(doc)
+        ref = None
+        if network is not None and network["score"] is not None:
+            ref = NetworkRef(network["network_id"], network["size"], network["score"])
+        assessment = assess_ad(doc.indicators, self.settings, ref, ad.field_names)
+        stored = False
+        if store_ad:
+            stored = self._store(doc)
+        return {
+            "source": ad.source,
+            "ad_id": ad.ad_id,
+            "entities": [e.to_dict(ad.input_field(e.field)) for e in doc.entities],
+            "indicators": [i.to_dict(ad.field_names) for i in doc.indicators],
+            "score": assessment.score,
+            "decision": assessment.decision,
+            "contributions": [c.to_dict() for c in assessment.contributions],
+            "network": network,
+            "stored": stored,
+        }
+
+    def _store(self, doc: Doc) -> bool:
+        with self._write_lock:
+            res = self.store.write_batch([(doc.ad, doc.entities, doc.indicators)])
+            if not (res.stored or res.new_versions):
+                return False
+            link_ad, ents = _link_view(doc.ad, doc.entities)
+            for pk in self.store.current_pks([(doc.ad.source, doc.ad.ad_id)]).values():
+                self.lookup.add(pk, masked_text(link_ad, ents))
+            return True

@@ -1,0 +1,333 @@
+"""The FastAPI app: the screening API (``POST /v1/screen``), the read-only JSON API
+under ``/api`` and the OpenAPI docs (``/docs``, ``/openapi.json``).
+
+Security (issue 5 and the project's standards):
+
+- ``/v1/screen`` always needs an API key, ``Authorization: Bearer KEY``; keys come
+  from ``ADSENTRY_API_KEYS`` or ``[server] api_keys`` and are compared in constant
+  time. No key configured: every screening request is 401.
+- The server binds to 127.0.0.1 by default; there ``/api`` and the docs need no key
+  (one analyst on their own machine). On another address (``public=True``) every
+  route but ``/healthz`` needs a key, and :func:`create_app` refuses to start without
+  keys.
+- Bodies over 1 MB are 413, refused without being read whole
+  (:class:`~adsentry.web.middleware.BodyLimit`).
+- The docs page loads Swagger UI from files shipped in the package
+  (``static/swagger-ui``, swagger-ui-dist 5.35.0, Apache-2.0): nothing is fetched from
+  outside the machine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from adsentry.config import Config
+from adsentry.errors import AdsentryError
+from adsentry.io.readers import RecordError, ad_from_record
+from adsentry.pipeline import PipelineConfig
+from adsentry.screen import Screener
+from adsentry.web.middleware import BodyLimit, RequireKey, key_matches
+
+STATIC = Path(__file__).parent / "static"
+
+
+class ScreenRequest(BaseModel):
+    """One ad to screen: the readers' fields (``body`` or ``text``; others go to
+    ``site_fields``), and ``store`` to also write it into the database."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+    id: str | None = Field(None, description="The ad's id on its site (stable within source).")
+    source: str | None = Field(None, description="The site; default 'screen'.")
+    title: str | None = None
+    body: str | None = None
+    text: str | None = Field(None, description="Alternative name of body.")
+    url: str | None = None
+    location: str | None = Field(None, description="The site's location field.")
+    posted_at: str | None = Field(None, description="ISO 8601; UTC when no offset.")
+    images: list[str] | None = None
+    store: bool = Field(False, description="Also write the ad into the database.")
+
+
+class SpanOut(BaseModel):
+    field: str
+    start: int
+    end: int
+    text: str
+
+
+class EntityOut(BaseModel):
+    kind: str
+    value: Any
+    field: str
+    start: int
+    end: int
+    text: str
+    obfuscated: bool
+    extractor: str
+
+
+class IndicatorOut(BaseModel):
+    code: str
+    validated: bool
+    source: str
+    language: str
+    spans: list[SpanOut]
+
+
+class ContributionOut(BaseModel):
+    code: str
+    weight: float
+    validated: bool
+    evidence: str
+    spans: list[SpanOut] | None = None
+    facts: dict[str, Any] | None = None
+
+
+class NetworkOut(BaseModel):
+    network_id: str
+    size: int = Field(description="Stored ads in the network (the screened ad not counted).")
+    score: float | None
+    evidence: list[dict[str, Any]]
+    also_links: list[str]
+
+
+class ScreenResponse(BaseModel):
+    source: str
+    ad_id: str
+    entities: list[EntityOut]
+    indicators: list[IndicatorOut]
+    score: float = Field(ge=0, le=1)
+    decision: str = Field(pattern="^(allow|review|hold)$")
+    contributions: list[ContributionOut]
+    network: NetworkOut | None
+    stored: bool
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e["loc"]) or "body"
+        parts.append(f"{where}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or name (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app(
+    db: str | Path,
+    config: Config | None = None,
+    *,
+    public: bool = False,
+    region: str = "US",
+) -> FastAPI:
+    """The app over the case database ``db`` (which must exist).
+
+    ``config``: keys, weights, policy and source regions (default: none set).
+    ``public``: the server listens on a non-loopback address; then every route but
+    ``/healthz`` needs an API key, and without keys this raises AdsentryError.
+    The database is opened and the :class:`~adsentry.screen.Screener` built at
+    start-up (lifespan), once per process.
+    """
+    from adsentry.store import open_store
+
+    config = config or Config()
+    keys = tuple(config.api_keys)
+    if public and not keys:
+        raise AdsentryError(
+            "refusing to serve on a non-loopback address without authentication: "
+            "set ADSENTRY_API_KEYS or [server] api_keys"
+        )
+    settings = config.score_settings()
+    pipeline_config = PipelineConfig(
+        region=config.region or region, source_regions=dict(config.source_regions)
+    )
+    db_path = Path(db)
+    open_store(db_path, create=False).close()  # fail now, with a clear message
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(db_path, create=False)
+        app.state.store = store
+        app.state.screener = Screener(store, config=pipeline_config, settings=settings)
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="adsentry",
+        summary="Screening API and read-only case database API",
+        description=(
+            "Screen a new ad against a case database of known networks "
+            "(`POST /v1/screen`, API key required), and read scores and networks "
+            "(`/api`). A score is a ranking aid for people with limited time, never "
+            "proof: see docs/scoring.md."
+        ),
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="adsentry API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon.png",
+        )
+
+    @app.get("/healthz", summary="Liveness check (no key needed).")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(
+        "/v1/screen",
+        summary="Screen one ad",
+        response_model=ScreenResponse,
+        responses={
+            401: {"model": Problem, "description": "No or wrong API key."},
+            413: {"model": Problem, "description": "Body over 1 MB."},
+            422: {"model": Problem, "description": "Not valid JSON, or wrong types."},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ScreenRequest.model_json_schema()}},
+            },
+            "security": [{"bearer": []}],
+        },
+    )
+    async def screen(request: Request) -> Any:
+        """Run the per-ad stages over one ad, look it up against the stored identifiers
+        and templates, and answer with its entities, indicators, score, contributions,
+        the network it would join and the policy decision. Never writes the ad unless
+        `"store": true`."""
+        if not key_matches(request.headers.get("authorization"), keys):
+            return JSONResponse(
+                {"detail": "missing or wrong API key (send Authorization: Bearer KEY)"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        raw = await request.body()
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 or too deep"
+            where = (
+                f" at line {exc.lineno} column {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else ""
+            )
+            return JSONResponse({"detail": f"body is not valid JSON: {msg}{where}"}, 422)
+        if not isinstance(record, dict):
+            return JSONResponse({"detail": "body must be a JSON object (one ad)"}, 422)
+        try:
+            req = ScreenRequest.model_validate(record)
+        except ValidationError as exc:
+            return JSONResponse({"detail": _validation_message(exc)}, 422)
+        fields = {k: v for k, v in record.items() if k != "store" and v is not None}
+        try:
+            ad = ad_from_record(fields, default_source="screen")
+        except RecordError as exc:
+            return JSONResponse({"detail": f"{exc.reason}: {exc.detail}"}, 422)
+        screener: Screener = request.app.state.screener
+        return screener.screen(ad, store_ad=req.store)
+
+    @app.get("/api/stats", summary="Counts of the case database.")
+    def api_stats(request: Request) -> dict[str, Any]:
+        stats: dict[str, Any] = request.app.state.store.stats()
+        return stats
+
+    @app.get("/api/top", summary="Highest scores with their contributions.")
+    def api_top(
+        request: Request,
+        subject: str = Query("networks", pattern="^(networks|ads)$"),
+        n: int = Query(20, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        from adsentry.score import top_scores
+
+        return top_scores(request.app.state.store, "network" if subject == "networks" else "ad", n)
+
+    @app.get(
+        "/api/networks/{network_id}",
+        summary="One network: summary, templates, evidence, assessment.",
+    )
+    def api_network(request: Request, network_id: str) -> dict[str, Any]:
+        from adsentry.link.networks import network_detail
+
+        store = request.app.state.store
+        detail = network_detail(store, network_id)
+        if detail is None:
+            raise HTTPException(404, f"no network {network_id!r}")
+        stored = store.assessments_of("network", [network_id]).get(network_id)
+        detail["assessment"] = (
+            None
+            if stored is None
+            else {"score": stored[0], "decision": stored[1], "contributions": stored[2]}
+        )
+        return detail
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    if public:
+        app.add_middleware(RequireKey, keys=keys, open_prefixes=("/healthz",))
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for ``adsentry serve`` (uvicorn imports it in each worker): the
+    database, config file and exposure come from ``ADSENTRY_SERVE`` (JSON written by
+    the command)."""
+    import os
+
+    from adsentry.config import load_config
+
+    spec = json.loads(os.environ["ADSENTRY_SERVE"])
+    config = load_config(spec["config"] or None)
+    return create_app(spec["db"], config, public=bool(spec["public"]))

@@ -1,0 +1,281 @@
+"""The screening API and the read-only JSON API (FastAPI TestClient)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adsentry.config import Config
+from adsentry.errors import AdsentryError
+from adsentry.pipeline import analyze
+from adsentry.store import open_store
+from adsentry.web import create_app, is_loopback
+
+KEY = "k-" + "x" * 30
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+# Three ads of one poster group: one phone, three working names, three cities, one week.
+NETWORK_ADS = [
+    {
+        "id": "g1",
+        "source": "site",
+        "title": "Mia - new pics",
+        "body": "Hi gentlemen, I'm Mia. Call 619-555-0142 for a sweet time in San Diego.",
+        "location": "San Diego, CA",
+        "posted_at": "2017-03-01T10:00:00Z",
+    },
+    {
+        "id": "g2",
+        "source": "site",
+        "title": "Lola in town",
+        "body": "Hey guys, my name is Lola, text (619) 555-0142 now. Los Angeles outcall.",
+        "location": "Los Angeles, CA",
+        "posted_at": "2017-03-03T10:00:00Z",
+    },
+    {
+        "id": "g3",
+        "source": "site",
+        "title": "Kim",
+        "body": "Ask for Kim at 619.555.0142, Fresno incall, no rush.",
+        "location": "Fresno, CA",
+        "posted_at": "2017-03-06T10:00:00Z",
+    },
+    {
+        "id": "solo",
+        "source": "site",
+        "title": "Relaxing evening",
+        "body": "Quiet and friendly, call 415-555-0199. Oakland only.",
+        "location": "Oakland, CA",
+        "posted_at": "2017-03-02T10:00:00Z",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("web")
+    src = folder / "ads.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in NETWORK_ADS))
+    path = folder / "case.db"
+    store = open_store(path)
+    try:
+        analyze([src], store, db_path=path)
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(db: Path) -> Iterator[TestClient]:
+    app = create_app(db, Config(api_keys=(KEY,)))
+    with TestClient(app) as c:
+        yield c
+
+
+def screen(client: TestClient, ad: dict, headers: dict | None = AUTH):
+    return client.post("/v1/screen", json=ad, headers=headers or {})
+
+
+OBSCURED_YOUTH = {
+    "id": "new-1",
+    "title": "Sweet young girl",
+    "body": "Call me six1nine 5five5 O142 tonight",
+}
+
+
+def test_obfuscated_phone_and_youth_wording_with_their_spans(client: TestClient) -> None:
+    r = screen(client, OBSCURED_YOUTH)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    contribs = {c["code"]: c for c in got["contributions"]}
+    assert contribs["obscured_contact"]["spans"] == [
+        {"field": "body", "start": 8, "end": 28, "text": "six1nine 5five5 O142"}
+    ]
+    assert contribs["youth_language"]["spans"] == [
+        {"field": "title", "start": 6, "end": 11, "text": "young"}
+    ]
+    assert contribs["obscured_contact"]["validated"] and contribs["youth_language"]["validated"]
+    phone = [e for e in got["entities"] if e["kind"] == "phone"]
+    assert phone[0]["value"] == "+16195550142" and phone[0]["obfuscated"] is True
+
+
+def test_an_ad_sharing_a_phone_with_a_stored_network_reports_it(client: TestClient) -> None:
+    got = screen(client, OBSCURED_YOUTH).json()
+    net = got["network"]
+    assert net is not None
+    assert net["size"] == 3
+    assert {"kind": "phone", "value": "+16195550142", "ads": 3} in net["evidence"]
+    detail = client.get(f"/api/networks/{net['network_id']}").json()
+    assert sorted(a["ad_id"] for a in detail["ads"]) == ["g1", "g2", "g3"]
+    assert net["score"] == detail["assessment"]["score"]
+    assert "network" in {c["code"] for c in got["contributions"]}
+
+
+def test_the_same_ad_screened_twice_gives_the_same_answer(client: TestClient) -> None:
+    assert screen(client, OBSCURED_YOUTH).json() == screen(client, OBSCURED_YOUTH).json()
+
+
+def test_an_ad_linking_to_nothing_has_no_network(client: TestClient) -> None:
+    got = screen(client, {"title": "Hello", "body": "Nothing to see, call 212-555-0100"}).json()
+    assert got["network"] is None
+    assert got["stored"] is False
+
+
+def test_screening_does_not_write_unless_asked(client: TestClient, db: Path) -> None:
+    before = client.get("/api/stats").json()["ads"]
+    screen(client, {"id": "tmp-1", "body": "Call 212-555-0177 for a quiet evening"})
+    assert client.get("/api/stats").json()["ads"] == before
+    r = screen(
+        client, {"id": "tmp-2", "body": "Call 212-555-0177 for a quiet evening", "store": True}
+    )
+    assert r.json()["stored"] is True
+    assert client.get("/api/stats").json()["ads"] == before + 1
+    # the stored ad is found by the next screening, by its phone
+    again = screen(client, {"id": "tmp-3", "body": "Text 212 555 0177"}).json()
+    assert again["network"]["size"] == 1
+    assert again["network"]["evidence"][0]["value"] == "+12125550177"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 401),
+        ({"Authorization": KEY}, 401),
+        ({"Authorization": f"Basic {KEY}"}, 401),
+        (AUTH, 200),
+    ],
+)
+def test_api_key(client: TestClient, headers: dict, status: int) -> None:
+    r = client.post("/v1/screen", json={"body": "hello there friend"}, headers=headers)
+    assert r.status_code == status
+    if status == 401:
+        assert "API key" in r.json()["detail"]
+        assert r.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "body is not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"title": "", "body": "  "}', "no_text: no non-blank title, body or text"),
+        (b'{"body": 42}', "body: Input should be a valid string"),
+        (b'{"body": "hi there", "title": ["a"]}', "title: Input should be a valid string"),
+        (b'{"body": "hi there", "images": [1]}', "images.0: Input should be a valid string"),
+        (b'{"body": "hi there", "store": "yes"}', "store: Input should be a valid boolean"),
+        (b'{"body": "hi there", "id": 7}', "id: Input should be a valid string"),
+    ],
+)
+def test_bad_bodies_are_422_naming_the_field(client: TestClient, body: bytes, message: str) -> None:
+    r = client.post(
+        "/v1/screen", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert message in r.json()["detail"]
+    assert screen(client, {"body": "still serving, call 212-555-0100"}).status_code == 200
+
+
+def test_a_body_over_1_mb_is_413_also_chunked(client: TestClient) -> None:
+    big = json.dumps({"body": "x" * 2_000_000}).encode()
+    r = client.post("/v1/screen", content=big, headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 413
+
+    sent = []
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):  # 40 chunks of 64 KB, no Content-Length
+            sent.append(1)
+            yield b" " * 65536
+
+    r = client.post(
+        "/v1/screen", content=chunks(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert "over 1,000,000 bytes" in r.json()["detail"]
+    assert screen(client, {"body": "still serving, call 212-555-0100"}).status_code == 200
+
+
+def test_read_only_api_and_docs_need_no_key_on_loopback(client: TestClient) -> None:
+    assert client.get("/api/stats").json()["ads"] >= 4
+    top = client.get("/api/top?subject=networks&n=5").json()
+    assert top and top[0]["size"] == 3
+    assert client.get("/api/networks/n-unknown").status_code == 404
+    schema = client.get("/openapi.json").json()
+    assert "/v1/screen" in schema["paths"]
+    page = client.get("/docs").text
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in page and "cdn" not in page
+    assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_public_server_needs_keys_everywhere(db: Path) -> None:
+    with pytest.raises(AdsentryError, match="without authentication"):
+        create_app(db, Config(), public=True)
+    app = create_app(db, Config(api_keys=(KEY,)), public=True)
+    with TestClient(app) as c:
+        assert c.get("/api/stats").status_code == 401
+        assert c.get("/docs").status_code == 401
+        assert c.get("/api/stats", headers=AUTH).status_code == 200
+        assert c.get("/healthz").status_code == 200
+
+
+def test_no_keys_configured_means_no_screening(db: Path) -> None:
+    with TestClient(create_app(db, Config())) as c:
+        assert c.post("/v1/screen", json={"body": "hello"}, headers=AUTH).status_code == 401
+
+
+def test_is_loopback() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_a_live_server_refuses_a_chunked_body_before_reading_it_all(db: Path) -> None:
+    """Through a real socket (uvicorn): a chunked body with no Content-Length is cut
+    off with 413 once it passes 1 MB; the client cannot send its 8 MB."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    app = create_app(db, Config(api_keys=(KEY,)))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.time() + 30
+        while not server.started and time.time() < deadline:
+            time.sleep(0.05)
+        conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+        conn.sendall(
+            b"POST /v1/screen HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {KEY}\r\n".encode()
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+        sent = 0
+        try:
+            for _ in range(128):  # 8 MB
+                conn.sendall(chunk)
+                sent += 65536
+        except OSError:
+            pass  # the server closed the connection: expected
+        reply = conn.recv(4096)
+        conn.close()
+        assert reply.startswith(b"HTTP/1.1 413")
+        assert b"over 1,000,000 bytes" in reply
+        assert sent < 8 * 1024 * 1024  # it stopped reading (5.5 MB fit in socket buffers here)
+        # and it keeps serving
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c2:
+            c2.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert c2.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
