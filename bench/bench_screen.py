@@ -166,9 +166,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--server-workers", type=int, default=2)
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--db", type=Path, help="Use this case database instead of a demo one.")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    db = build_db(args.workdir, args.ads)
+    db = args.db if args.db else build_db(args.workdir, args.ads)
     bodies = screening_bodies(2000)
 
     env = {**os.environ, "ADSENTRY_API_KEYS": KEY}

@@ -45,6 +45,28 @@ NETWORK_ADS = [
         "posted_at": "2017-03-06T10:00:00Z",
     },
     {
+        "id": "t1",
+        "source": "site",
+        "title": "Candy - upscale companion",
+        "body": (
+            "Hello gentlemen, my name is Candy and I am an upscale companion visiting "
+            "your city this week only. Classy, discreet and fun, I enjoy dinner dates "
+            "and relaxing evenings. Call 702-555-0131 to book your appointment."
+        ),
+        "location": "Las Vegas, NV",
+    },
+    {
+        "id": "t2",
+        "source": "site",
+        "title": "Roxy - upscale companion",
+        "body": (
+            "Hello gentlemen, my name is Roxy and I am an upscale companion visiting "
+            "your city this week only. Classy, discreet and fun, I enjoy dinner dates "
+            "and relaxing evenings. Call 775-555-0177 to book your appointment."
+        ),
+        "location": "Reno, NV",
+    },
+    {
         "id": "solo",
         "source": "site",
         "title": "Relaxing evening",
@@ -113,6 +135,24 @@ def test_an_ad_sharing_a_phone_with_a_stored_network_reports_it(client: TestClie
     assert sorted(a["ad_id"] for a in detail["ads"]) == ["g1", "g2", "g3"]
     assert net["score"] == detail["assessment"]["score"]
     assert "network" in {c["code"] for c in got["contributions"]}
+
+
+def test_an_ad_from_a_stored_template_joins_its_network_with_the_template_as_evidence(
+    client: TestClient,
+) -> None:
+    body = (
+        "Hello gentlemen, my name is Bella and I am an upscale companion visiting "
+        "your city this week only. Classy, discreet and fun, I enjoy dinner dates "
+        "and relaxing evenings. Call 480-555-0166 to book your appointment."
+    )
+    got = screen(client, {"id": "t3", "title": "Bella - upscale companion", "body": body}).json()
+    net = got["network"]
+    assert net is not None and net["size"] == 2
+    templates = [e for e in net["evidence"] if e["kind"] == "template"]
+    assert len(templates) == 1
+    assert templates[0]["ad"]["ad_id"] in ("t1", "t2")
+    assert 0.66 <= templates[0]["similarity"] < 1.0
+    assert not [e for e in net["evidence"] if e["kind"] == "phone"]
 
 
 def test_the_same_ad_screened_twice_gives_the_same_answer(client: TestClient) -> None:

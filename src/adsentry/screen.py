@@ -35,10 +35,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
-from adsentry.link.lookup import TemplateLookup
+from adsentry.link.lookup import TemplateLookup, features_of, similarity_to
 from adsentry.link.networks import MASKS, ad_key, masked_text, network_id_of
-from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
-from adsentry.link.templates import similarity as text_similarity
+from adsentry.link.templates import DEFAULT_PARAMS, Features, TemplateParams
 from adsentry.model import Ad, Entity
 from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig
 from adsentry.score import NetworkRef, ScoreSettings, assess_ad
@@ -57,6 +56,10 @@ def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEnt
         if e.kind in MASKS
     ]
     return link_ad, ents
+
+
+#: Masked texts of stored ads kept in memory for verifying template candidates.
+_TEXT_CACHE = 50_000
 
 
 class Screener:
@@ -81,6 +84,7 @@ class Screener:
         self.pipeline = Pipeline(DEFAULT_STAGES, config)
         self.pipeline.warm_up()
         self._write_lock = threading.Lock()
+        self._text_cache: dict[int, tuple[tuple[str, str], str, Features]] = {}
         self.generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
         ads = store.current_link_ads()
         by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
@@ -94,8 +98,9 @@ class Screener:
         """The per-ad stages over one ad (entities and indicators)."""
         return self.pipeline(ad)
 
-    def links(self, doc: Doc) -> tuple[dict[int, list[dict[str, Any]]], dict[int, LinkAd]]:
-        """Stored current ads the ad links to: pk -> evidence items, and the ads.
+    def links(self, doc: Doc) -> tuple[dict[int, list[dict[str, Any]]], dict[int, tuple[str, str]]]:
+        """Stored current ads the ad links to: pk -> evidence items, and pk ->
+        ``(source, ad_id)`` of those ads.
 
         Evidence items: ``{"kind": "phone"|"email"|"handle", "value"}`` for a shared kept
         identifier; ``{"kind": "template", "similarity", "ad": {"source", "ad_id"}}``
@@ -103,6 +108,7 @@ class Screener:
         and ad_id) are left out.
         """
         ad = doc.ad
+        own = (ad.source, ad.ad_id)
         keys = sorted(
             {
                 (e.kind, value_to_text(e.kind, e.value))
@@ -112,41 +118,52 @@ class Screener:
             - self.generic
         )
         evidence: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for (kind, value), pks in self.store.current_ads_with_values(keys).items():
-            for pk in pks:
-                evidence[pk].append({"kind": kind, "value": value})
+        key_of: dict[int, tuple[str, str]] = {}
+        for (kind, value), carriers in self.store.current_ads_with_values(keys).items():
+            for pk, source, ad_id in carriers:
+                if (source, ad_id) != own:
+                    evidence[pk].append({"kind": kind, "value": value})
+                    key_of[pk] = (source, ad_id)
         link_ad, link_ents = _link_view(ad, doc.entities)
         text = masked_text(link_ad, link_ents)
-        cands = self.lookup.candidates(text)
-        ads = {a.pk: a for a in self.store.link_ads_by_pk(sorted(set(cands) | set(evidence)))}
-        if cands:
+        cands, feats = self.lookup.query(text)
+        stored = [(pk, v) for pk, v in self._texts(cands).items() if v[0] != own]
+        sims = similarity_to(feats, [f for _, (_, _, f) in stored], self.params)
+        for (pk, (key, other, _feats)), sim in zip(stored, sims, strict=True):
+            if other == text:
+                sim = 1.0
+            if sim >= self.params.threshold:
+                evidence[pk].append(
+                    {
+                        "kind": "template",
+                        "similarity": round(sim, 4),
+                        "ad": {"source": key[0], "ad_id": key[1]},
+                    }
+                )
+                key_of[pk] = key
+        return dict(evidence), key_of
+
+    def _texts(self, pks: Sequence[int]) -> dict[int, tuple[tuple[str, str], str, Features]]:
+        """pk -> ((source, ad_id), masked text, features) of stored ads, through a
+        bounded cache (stored ads do not change: a new version is a new pk)."""
+        missing = [p for p in pks if p not in self._text_cache]
+        if missing:
             by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
-            for e in self.store.link_entities_of(cands, tuple(MASKS)):
+            for e in self.store.link_entities_of(missing, tuple(MASKS)):
                 by_ad[e.ad_pk].append(e)
-            sims: dict[str, float] = {}
-            for pk in cands:
-                if pk not in ads:
-                    continue
-                other = masked_text(ads[pk], by_ad[pk])
-                if other not in sims:
-                    sims[other] = (
-                        1.0 if other == text else text_similarity(text, other, self.params)
-                    )
-                if sims[other] >= self.params.threshold:
-                    a = ads[pk]
-                    evidence[pk].append(
-                        {
-                            "kind": "template",
-                            "similarity": round(sims[other], 4),
-                            "ad": {"source": a.source, "ad_id": a.ad_id},
-                        }
-                    )
-        own = {pk for pk, a in ads.items() if (a.source, a.ad_id) == (ad.source, ad.ad_id)}
-        return {pk: ev for pk, ev in evidence.items() if pk not in own and pk in ads}, ads
+            found = self.store.link_ads_by_pk(missing)
+            texts = [masked_text(a, by_ad[a.pk]) for a in found]
+            feats = features_of(texts, self.params)
+            with self._write_lock:
+                if len(self._text_cache) > _TEXT_CACHE:
+                    self._text_cache.clear()
+                for a, t, f in zip(found, texts, feats, strict=True):
+                    self._text_cache[a.pk] = ((a.source, a.ad_id), t, f)
+        return {p: self._text_cache[p] for p in pks if p in self._text_cache}
 
     def network(self, doc: Doc) -> dict[str, Any] | None:
         """The network the ad would join (see the module docstring), or None."""
-        evidence, ads = self.links(doc)
+        evidence, key_of = self.links(doc)
         if not evidence:
             return None
         nets = self.store.networks_of(sorted(evidence))
@@ -164,7 +181,7 @@ class Screener:
             score: float | None = stored[0] if stored else None
         else:
             members = sorted(evidence)
-            keys = [(ads[p].source, ads[p].ad_id) for p in members]
+            keys = [key_of[p] for p in members]
             keys.append((doc.ad.source, doc.ad.ad_id))
             first = min(keys, key=lambda k: ad_key(*k))
             nid = network_id_of(*first)

@@ -10,6 +10,8 @@ enough to link, its ``bands`` LSH keys (MinHash as in
 :mod:`adsentry.link.templates`, same parameters), sorted per band: 16 bytes per ad and
 band, about 67 MB for 100k ads with the default 42 bands. It is built once from the
 store (about the cost of the MinHash step of a relink) and grows with :meth:`add`.
+The keys of all bands sit in one sorted array, each band's keys XOR-ed with a
+per-band salt, so a lookup is two vectorized binary searches.
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 import numpy as np
+import xxhash
 from numpy.typing import NDArray
 
 from adsentry.link.templates import (
     DEFAULT_PARAMS,
+    Features,
     TemplateParams,
     _analyze_batch,
     _band_ints,
     _eligible,
+    _row_features,
     _signatures,
+    _sims_to,
 )
 
 _BATCH = 2048
@@ -54,14 +60,18 @@ class TemplateLookup:
 
     def __init__(self, params: TemplateParams = DEFAULT_PARAMS) -> None:
         self.params = params
-        self._pks: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self._keys: list[NDArray[np.uint64]] = [np.zeros(0, np.uint64)] * params.bands
-        self._rows: list[NDArray[np.int64]] = [np.zeros(0, np.int64)] * params.bands
-        self._extra: list[dict[int, list[int]]] = [{} for _ in range(params.bands)]
+        self._salt = np.asarray(
+            [xxhash.xxh3_64_intdigest(f"band {b}".encode()) for b in range(params.bands)],
+            dtype=np.uint64,
+        )
+        self._keys: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)  # salted, sorted
+        self._pk_of: NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # pk of each key
+        self._indexed = 0
+        self._extra: dict[int, list[int]] = {}  # salted key -> pks added later
 
     def __len__(self) -> int:
         """Ads indexed (eligible texts only)."""
-        return len(self._pks) + len({p for t in self._extra for ps in t.values() for p in ps})
+        return self._indexed
 
     @classmethod
     def build(
@@ -79,38 +89,51 @@ class TemplateLookup:
             pk_parts.append(np.asarray([batch[i][0] for i in ok.tolist()], dtype=np.int64))
             band_parts.append(_band_ints(_signatures(a.shingles, ok, params), params))
         if pk_parts:
-            self._pks = np.concatenate(pk_parts)
-            bands = np.concatenate(band_parts)
-            for b in range(params.bands):
-                order = np.argsort(bands[:, b], kind="stable")
-                self._keys[b] = bands[order, b]
-                self._rows[b] = order.astype(np.int64)
+            pks = np.concatenate(pk_parts)
+            salted = (np.concatenate(band_parts) ^ self._salt).ravel()
+            order = np.argsort(salted, kind="stable")
+            self._keys = salted[order]
+            self._pk_of = np.repeat(pks, params.bands)[order]
+            self._indexed = len(pks)
         return self
 
-    def band_ints(self, text: str) -> list[int] | None:
-        """The LSH keys of one masked text, one per band, or None when it is too short
+    def band_ints(self, text: str) -> NDArray[np.uint64] | None:
+        """The LSH keys of one masked text, shape (bands,), or None when it is too short
         to link."""
         a = _analyze_batch([text], self.params.ngram)
         if not _eligible(a, self.params)[0]:
             return None
         sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
-        keys: list[int] = _band_ints(sig, self.params)[0].tolist()
+        keys: NDArray[np.uint64] = _band_ints(sig, self.params)[0]
         return keys
 
     def candidates(self, text: str, limit: int = 64) -> list[int]:
         """Pks of stored ads sharing a band key with ``text``: most shared bands first,
         then by pk; at most ``limit``."""
-        keys = self.band_ints(text)
-        if keys is None:
-            return []
+        return self.query(text, limit)[0]
+
+    def query(self, text: str, limit: int = 64) -> tuple[list[int], Features]:
+        """:meth:`candidates` of ``text`` and its :class:`Features` (for verifying
+        them with :func:`similarity_to`), from one analysis of the text."""
+        a = _analyze_batch([text], self.params.ngram)
+        feats = _row_features(a, 0)
+        if not _eligible(a, self.params)[0]:
+            return [], feats
+        sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
+        return self._lookup(_band_ints(sig, self.params)[0], limit), feats
+
+    def _lookup(self, keys: NDArray[np.uint64], limit: int) -> list[int]:
+        salted = keys ^ self._salt
+        lo = np.searchsorted(self._keys, salted, side="left")
+        hi = np.searchsorted(self._keys, salted, side="right")
+        hit = hi > lo
         shared: Counter[int] = Counter()
-        for b, k in enumerate(keys):
-            arr = self._keys[b]
-            lo = int(np.searchsorted(arr, np.uint64(k), side="left"))
-            hi = int(np.searchsorted(arr, np.uint64(k), side="right"))
-            if hi > lo:
-                shared.update(self._pks[self._rows[b][lo:hi]].tolist())
-            shared.update(self._extra[b].get(k, ()))
+        if hit.any():
+            rows = np.concatenate([np.arange(a, b) for a, b in zip(lo[hit], hi[hit], strict=True)])
+            shared.update(self._pk_of[rows].tolist())
+        if self._extra:
+            for k in salted.tolist():
+                shared.update(self._extra.get(k, ()))
         ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
         return [pk for pk, _ in ranked[:limit]]
 
@@ -119,6 +142,26 @@ class TemplateLookup:
         keys = self.band_ints(text)
         if keys is None:
             return False
-        for b, k in enumerate(keys):
-            self._extra[b].setdefault(k, []).append(pk)
+        for k in (keys ^ self._salt).tolist():
+            self._extra.setdefault(k, []).append(pk)
+        self._indexed += 1
         return True
+
+
+def features_of(texts: list[str], params: TemplateParams = DEFAULT_PARAMS) -> list[Features]:
+    """:class:`Features` of many masked texts, from one batch analysis."""
+    if not texts:
+        return []
+    a = _analyze_batch(texts, params.ngram)
+    return [_row_features(a, i) for i in range(len(texts))]
+
+
+def similarity_to(
+    feats: Features, others: list[Features], params: TemplateParams = DEFAULT_PARAMS
+) -> list[float]:
+    """:func:`adsentry.link.templates.similarity` of one text to each of ``others``,
+    from their features."""
+    if not others:
+        return []
+    sims: list[float] = _sims_to(feats, others, params).tolist()
+    return sims

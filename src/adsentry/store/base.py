@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, func, inspect, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from adsentry.errors import StoreError
@@ -431,7 +431,10 @@ class Store(ABC):
         return int(conn.execute(select(func.coalesce(func.max(schema.ads.c.pk), 0))).scalar_one())
 
     def _has_links(self, conn: Connection) -> bool:
-        return bool(inspect(conn).has_table(schema.network_members.name))
+        # Tables are never dropped: once seen, remembered (an inspector query is costly).
+        if not getattr(self, "_links_seen", False):
+            self._links_seen = bool(inspect(conn).has_table(schema.network_members.name))
+        return self._links_seen
 
     def link_assignments(self) -> list[tuple[str, str, int, str | None, str | None]]:
         """``(source, ad_id, pk, network_id, template_id)`` of every current ad in
@@ -477,27 +480,19 @@ class Store(ABC):
 
     def link_ads_by_pk(self, pks: Sequence[int]) -> list[LinkAd]:
         """The given ads as linking reads them, in the order of ``pks``."""
-        a = schema.ads
-        cols = (a.c.pk, a.c.source, a.c.ad_id, a.c.title, a.c.body, a.c.location, a.c.posted_at)
         found: dict[int, LinkAd] = {}
         with self._guard("reading ads"), self.engine.connect() as conn:
             for chunk in _chunks(list(pks), 500):
-                for r in conn.execute(select(*cols).where(a.c.pk.in_(chunk))):
+                for r in conn.execute(_LINK_ADS, {"pks": list(chunk)}):
                     found[r[0]] = LinkAd(*r)
         return [found[p] for p in pks if p in found]
 
     def link_entities_of(self, pks: Sequence[int], kinds: Sequence[str]) -> list[LinkEntity]:
         """Entities of ``kinds`` of the given ads, ordered by ad, field and offset."""
-        e = schema.entities
-        cols = (e.c.ad_pk, e.c.kind, e.c.value, e.c.field, e.c.start, e.c.end, e.c.text)
         out: list[LinkEntity] = []
         with self._guard("reading entities"), self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(pks)), 500):
-                rows = conn.execute(
-                    select(*cols, e.c.obfuscated)
-                    .where(e.c.ad_pk.in_(chunk), e.c.kind.in_(list(kinds)))
-                    .order_by(e.c.ad_pk, e.c.field, e.c.start, e.c.pk)
-                )
+                rows = conn.execute(_LINK_ENTITIES, {"pks": list(chunk), "kinds": list(kinds)})
                 out.extend(LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows)
         return out
 
@@ -555,15 +550,12 @@ class Store(ABC):
         self, subject: str, ids: Sequence[str]
     ) -> dict[str, tuple[float, str, list[dict[str, Any]]]]:
         """Stored assessments: subject id -> ``(score, decision, contributions)``."""
-        t = schema.assessments
         out: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
         with self._guard("reading assessments"), self.engine.connect() as conn:
-            if not inspect(conn).has_table(t.name):
+            if not self._has_links(conn):  # assessments are written after the links
                 return out
             for chunk in _chunks(sorted(set(ids)), 500):
-                for r in conn.execute(
-                    select(t).where(t.c.subject == subject, t.c.subject_id.in_(chunk))
-                ):
+                for r in conn.execute(_ASSESSMENTS, {"subject": subject, "ids": list(chunk)}):
                     out[r.subject_id] = (r.score, r.decision, json.loads(r.contributions))
         return out
 
@@ -596,23 +588,26 @@ class Store(ABC):
 
     def current_ads_with_values(
         self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[int]]:
-        """``(kind, value)`` (value in store form) -> pks of the current ads that carry
-        it, ascending; keys carried by no current ad are left out."""
-        a, e = schema.ads, schema.entities
-        out: dict[tuple[str, str], list[int]] = {}
+    ) -> dict[tuple[str, str], list[tuple[int, str, str]]]:
+        """``(kind, value)`` (value in store form) -> ``(pk, source, ad_id)`` of the
+        current ads that carry it, by pk; keys carried by no current ad are left out.
+        One query."""
+        wanted = set(keys)
+        out: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+        if not wanted:
+            return out
         with self._guard("looking up identifiers"), self.engine.connect() as conn:
-            for kind, value in sorted(set(keys)):
-                pks = conn.execute(
-                    select(e.c.ad_pk)
-                    .select_from(e.join(a, a.c.pk == e.c.ad_pk))
-                    .where(e.c.kind == kind, e.c.value == value, a.c.is_current)
-                    .group_by(e.c.ad_pk)
-                    .order_by(e.c.ad_pk)
-                ).all()
-                if pks:
-                    out[(kind, value)] = [p for (p,) in pks]
-        return out
+            rows = conn.execute(
+                _CARRIERS,
+                {
+                    "kinds": sorted({k for k, _ in wanted}),
+                    "values": sorted({v for _, v in wanted}),
+                },
+            )
+            for kind, value, pk, source, ad_id in rows:
+                if (kind, value) in wanted:
+                    out.setdefault((kind, value), []).append((pk, source, ad_id))
+        return {k: sorted(set(v)) for k, v in out.items()}
 
     def current_pks(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """``(source, ad_id)`` -> pk of its current version, for the stored keys."""
@@ -629,36 +624,22 @@ class Store(ABC):
 
     def networks_of(self, pks: Sequence[int]) -> dict[int, str]:
         """Ad pk -> network id, for the given ads that belong to a network."""
-        m = schema.network_members
         out: dict[int, str] = {}
         with self._guard("reading networks"), self.engine.connect() as conn:
             if not self._has_links(conn):
                 return out
             for chunk in _chunks(sorted(set(pks)), 500):
-                out.update(
-                    (p, n)
-                    for p, n in conn.execute(
-                        select(m.c.ad_pk, m.c.network_id).where(m.c.ad_pk.in_(chunk))
-                    )
-                )
+                out.update((p, n) for p, n in conn.execute(_NETWORKS_OF, {"pks": list(chunk)}))
         return out
 
     def network_sizes(self, network_ids: Sequence[str]) -> dict[str, int]:
         """Network id -> number of member ads, for the given known networks."""
-        m = schema.network_members
         out: dict[str, int] = {}
         with self._guard("reading networks"), self.engine.connect() as conn:
             if not self._has_links(conn):
                 return out
             for chunk in _chunks(sorted(set(network_ids)), 500):
-                out.update(
-                    (n, int(c))
-                    for n, c in conn.execute(
-                        select(m.c.network_id, func.count())
-                        .where(m.c.network_id.in_(chunk))
-                        .group_by(m.c.network_id)
-                    )
-                )
+                out.update((n, int(c)) for n, c in conn.execute(_SIZES, {"ids": list(chunk)}))
         return out
 
     def _ads_by_pk(self, conn: Connection, pks: Sequence[int]) -> list[StoredAd]:
@@ -666,6 +647,51 @@ class Store(ABC):
             return []
         rows = {r.pk: r for r in conn.execute(select(schema.ads).where(schema.ads.c.pk.in_(pks)))}
         return [_stored_ad(rows[pk]) for pk in pks if pk in rows]
+
+
+# Statements of the screening hot path, built once so that SQLAlchemy's compiled
+# cache serves them (expanding IN parameters).
+_a, _e, _m, _t = schema.ads, schema.entities, schema.network_members, schema.assessments
+_LINK_ADS = select(
+    _a.c.pk, _a.c.source, _a.c.ad_id, _a.c.title, _a.c.body, _a.c.location, _a.c.posted_at
+).where(_a.c.pk.in_(bindparam("pks", expanding=True)))
+_LINK_ENTITIES = (
+    select(
+        _e.c.ad_pk,
+        _e.c.kind,
+        _e.c.value,
+        _e.c.field,
+        _e.c.start,
+        _e.c.end,
+        _e.c.text,
+        _e.c.obfuscated,
+    )
+    .where(
+        _e.c.ad_pk.in_(bindparam("pks", expanding=True)),
+        _e.c.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(_e.c.ad_pk, _e.c.field, _e.c.start, _e.c.pk)
+)
+_CARRIERS = (
+    select(_e.c.kind, _e.c.value, _a.c.pk, _a.c.source, _a.c.ad_id)
+    .select_from(_e.join(_a, _a.c.pk == _e.c.ad_pk))
+    .where(
+        _e.c.kind.in_(bindparam("kinds", expanding=True)),
+        _e.c.value.in_(bindparam("values", expanding=True)),
+        _a.c.is_current,
+    )
+)
+_NETWORKS_OF = select(_m.c.ad_pk, _m.c.network_id).where(
+    _m.c.ad_pk.in_(bindparam("pks", expanding=True))
+)
+_SIZES = (
+    select(_m.c.network_id, func.count())
+    .where(_m.c.network_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_m.c.network_id)
+)
+_ASSESSMENTS = select(_t).where(
+    _t.c.subject == bindparam("subject"), _t.c.subject_id.in_(bindparam("ids", expanding=True))
+)
 
 
 class _Guard:

@@ -12,6 +12,7 @@ Security (issue 5 and the project's standards):
   keys.
 - Bodies over 1 MB are 413, refused without being read whole
   (:class:`~adsentry.web.middleware.BodyLimit`).
+- FastAPI's built-in OpenTelemetry hooks are switched off: no telemetry.
 - The docs page loads Swagger UI from files shipped in the package
   (``static/swagger-ui``, swagger-ui-dist 5.35.0, Apache-2.0): nothing is fetched from
   outside the machine.
@@ -126,6 +127,24 @@ def _validation_message(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _no_telemetry() -> dict[str, Any]:
+    """FastAPI's built-in OpenTelemetry hooks switched off (recent FastAPI versions
+    have them): adsentry sends nothing anywhere, even when OTEL_* or
+    FASTAPI_OTEL_AUTO_CONFIGURE are set in the environment."""
+    import inspect
+
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    off = {
+        "tracing": False,
+        "metrics": False,
+        "logs": False,
+        "operation_spans": False,
+        "auto_configure": False,
+    }
+    return {"telemetry": off}
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is a loopback address or name (127.0.0.0/8, ::1, localhost)."""
     import ipaddress
@@ -180,6 +199,7 @@ def create_app(
             store.close()
 
     app = FastAPI(
+        **_no_telemetry(),
         title="adsentry",
         summary="Screening API and read-only case database API",
         description=(
@@ -260,7 +280,9 @@ def create_app(
         except RecordError as exc:
             return JSONResponse({"detail": f"{exc.reason}: {exc.detail}"}, 422)
         screener: Screener = request.app.state.screener
-        return screener.screen(ad, store_ad=req.store)
+        # Returned as it is (the response model documents it; skipping its validation
+        # saves time on every request).
+        return JSONResponse(screener.screen(ad, store_ad=req.store))
 
     @app.get("/api/stats", summary="Counts of the case database.")
     def api_stats(request: Request) -> dict[str, Any]:
