@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` (install, generate the demo corpus,
-# analyze it into demo.db) and `make test` (lint, types, tests).
+# analyze it into demo.db, serve it on http://127.0.0.1:8000) and `make test` (lint, types, tests).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/adsentry demo
+	$(BIN)/adsentry serve --db demo.db
 
 lint: install
 	$(BIN)/ruff check src tests bench

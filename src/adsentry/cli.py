@@ -533,6 +533,8 @@ def demo(
             f"  adsentry stats --db {db}\n"
             f'  adsentry search "{example}" --db {db}\n'
             f'  adsentry search "call OR text" --db {db} --limit 5\n'
+            f"  adsentry top --db {db}\n"
+            f"  adsentry serve --db {db}    (then open http://127.0.0.1:8000)\n"
             f"  adsentry extract {ads_path} | head -3",
             highlight=False,
         )
