@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -304,24 +303,6 @@ def stats(
         out.print(t)
 
 
-def phone_query(query: str, region: str) -> str | None:
-    """The E.164 number when ``query`` is one phone number in any written form
-    (the whole query, allowing words like "call" around it), else None."""
-    from adsentry.extract import extract_all
-    from adsentry.model import Ad
-
-    phones = extract_all(
-        Ad(ad_id="query", source="query", body=query), region=region, names=["phone"]
-    )
-    if len(phones) != 1:
-        return None
-    p = phones[0]
-    rest = (query[: p.start] + query[p.end :]).strip()
-    if sum(ch.isalnum() for ch in rest) > 8:
-        return None
-    return str(p.value)
-
-
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="FTS5 query, or a phone number in any form.")],
@@ -368,32 +349,23 @@ def search(
             out.print(t)
 
 
-_EMAIL_QUERY = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-_HANDLE_PLATFORMS = (
-    "instagram", "snapchat", "twitter", "kik", "telegram", "whatsapp", "wechat", "line",
-    "onlyfans", "tiktok",
-)  # fmt: skip
-
-
 def _run_search(store: Any, query: str, region: str, limit: int) -> tuple[list[Any], int, str]:
     """``(ads, total, what was searched)``: a phone in any written form, an e-mail or a
     ``platform:handle`` is looked up among the extracted identifiers; anything else is
     an FTS5 query, and one that FTS5 cannot parse is searched again as a phrase."""
-    e164 = phone_query(query, region)
-    if e164 is not None:
-        kind, value, how = "phone", e164, "that phone number"  # never echo identifiers
-    elif _EMAIL_QUERY.fullmatch(query):
-        kind, value, how = "email", query.lower(), "that e-mail address"
-    elif query.split(":", 1)[0].lower() in _HANDLE_PLATFORMS and ":" in query:
-        platform, _, handle = query.partition(":")
-        kind, value, how = "handle", f"{platform.lower()}:{handle.lstrip('@')}", "that handle"
-    else:
+    from adsentry.query import identifier_query
+
+    found = identifier_query(query, region)
+    if found is None:
         try:
             return store.search_text(query, limit), store.count_text(query), "that text query"
         except AdsentryError as exc:
             phrase = '"' + query.replace('"', '""') + '"'
             _say(f"note: {exc}; searched for it as a phrase instead")
             return store.search_text(phrase, limit), store.count_text(phrase), "that phrase"
+    kind, value = found
+    how = {"phone": "that phone number", "email": "that e-mail address"}.get(kind, "that handle")
+    # never echo identifiers
     return store.ads_with_entity(kind, value, limit), store.count_with_entity(kind, value), how
 
 

@@ -15,7 +15,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy import cast as sa_cast
+from sqlalchemy import column as sa_column
+from sqlalchemy import literal as sa_literal
+from sqlalchemy import table as sa_table
+from sqlalchemy import text as sa_text
 from sqlalchemy.exc import SQLAlchemyError
 
 from adsentry.errors import StoreError
@@ -648,6 +664,296 @@ class Store(ABC):
         rows = {r.pk: r for r in conn.execute(select(schema.ads).where(schema.ads.c.pk.in_(pks)))}
         return [_stored_ad(rows[pk]) for pk in pks if pk in rows]
 
+    # -- reads for the investigator's pages (adsentry.web) -------------------------
+
+    def data_version(self) -> tuple[int, str | None]:
+        """``(largest ad pk, links stamp)``: changes whenever ads are stored or the links
+        are rebuilt, so that cached page figures know when to recount (two index reads)."""
+        with self._guard("reading the data version"), self.engine.connect() as conn:
+            stamp = conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "links_upto_ad_pk")
+            ).scalar_one_or_none()
+            return self._max_ad_pk(conn), stamp
+
+    def ad_by_key(self, source: str, ad_id: str) -> StoredAd | None:
+        """The current version of the ad ``(source, ad_id)``, or None when unknown."""
+        a = schema.ads
+        with self._guard("reading an ad"), self.engine.connect() as conn:
+            row = conn.execute(
+                select(a).where(a.c.ad_id == ad_id, a.c.source == source, a.c.is_current)
+            ).first()
+            return None if row is None else _stored_ad(row)
+
+    def count_versions(self, source: str, ad_id: str) -> int:
+        """How many versions of the ad ``(source, ad_id)`` are stored."""
+        a = schema.ads
+        with self._guard("counting versions"), self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).where(a.c.ad_id == ad_id, a.c.source == source)
+                ).scalar_one()
+            )
+
+    def entity_rows_of(self, pk: int) -> list[dict[str, Any]]:
+        """Every stored entity of one ad as dicts ``{"kind", "value", "field", "start",
+        "end", "text", "obfuscated", "extractor"}`` (value decoded), by field and offset."""
+        e = schema.entities
+        cols = (e.c.kind, e.c.value, e.c.field, e.c.start, e.c.end, e.c.text, e.c.extractor)
+        with self._guard("reading entities"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*cols, e.c.obfuscated)
+                .where(e.c.ad_pk == pk)
+                .order_by(e.c.field, e.c.start, e.c.end.desc(), e.c.pk)
+            )
+            return [
+                {
+                    "kind": r.kind,
+                    "value": value_from_text(r.kind, r.value),
+                    "field": r.field,
+                    "start": r.start,
+                    "end": r.end,
+                    "text": r.text,
+                    "obfuscated": bool(r.obfuscated),
+                    "extractor": r.extractor,
+                }
+                for r in rows
+            ]
+
+    def stored_ads(self, pks: Sequence[int]) -> list[StoredAd]:
+        """The given ads (any version) in the order of ``pks``, unknown pks left out."""
+        out: list[StoredAd] = []
+        with self._guard("reading ads"), self.engine.connect() as conn:
+            for chunk in _chunks(list(pks), 500):
+                out.extend(self._ads_by_pk(conn, chunk))
+        return out
+
+    def recent_ads(self, n: int = 10) -> list[StoredAd]:
+        """The ``n`` most recently posted current ads, newest first (index
+        ``(is_current, posted_at)``, no scan)."""
+        a = schema.ads
+        with self._guard("reading recent ads"), self.engine.connect() as conn:
+            pks = [
+                r[0]
+                for r in conn.execute(
+                    select(a.c.pk)
+                    .where(a.c.is_current == True, a.c.posted_at.is_not(None))  # noqa: E712
+                    .order_by(a.c.posted_at.desc())
+                    .limit(n)
+                )
+            ]
+            return self._ads_by_pk(conn, pks)
+
+    def quarantine_reasons(self) -> list[tuple[str, int]]:
+        """``(reason, records)`` of the quarantine, most frequent first."""
+        q = schema.quarantine
+        n = func.count().label("n")
+        with self._guard("reading the quarantine"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(q.c.reason, n).group_by(q.c.reason).order_by(n.desc(), q.c.reason)
+            )
+            return [(r[0], int(r[1])) for r in rows]
+
+    def network_count(self) -> tuple[int, int]:
+        """``(networks, ads in networks)`` of the last relink."""
+        m = schema.network_members
+        with self._guard("counting networks"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return 0, 0
+            nets, ads_n = conn.execute(
+                select(func.count(func.distinct(m.c.network_id)), func.count())
+            ).one()
+            return int(nets), int(ads_n)
+
+    def generic_reason(self, kind: str, value: str) -> tuple[str, int] | None:
+        """``(reason, ads)`` when the last relink judged ``(kind, value)`` generic."""
+        g = schema.generic_identifiers
+        with self._guard("reading generic identifiers"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return None
+            row = conn.execute(
+                select(g.c.reason, g.c.ads).where(g.c.kind == kind, g.c.value == value)
+            ).first()
+            return None if row is None else (str(row[0]), int(row[1]))
+
+    def companions_of(
+        self, kind: str, value: str, kinds: Sequence[str] = ("name", "location"), n: int = 50
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Values of ``kinds`` written in the current ads that carry ``(kind, value)``
+        (store form): kind -> ``(value, ads)``, most carried first, ``n`` per kind. One
+        query over the ``(kind, value)`` and ``ad_pk`` indexes."""
+        a, e = schema.ads, schema.entities
+        out: dict[str, list[tuple[str, int]]] = {k: [] for k in kinds}
+        counts: dict[tuple[str, str], set[int]] = {}
+        with self._guard(f"reading what goes with a {kind}"), self.engine.connect() as conn:
+            # the carriers first (index on kind, value), then their entities (index on
+            # ad_pk): one join would let the planner scan every name and place
+            pks = [
+                r[0]
+                for r in conn.execute(
+                    select(a.c.pk)
+                    .select_from(e.join(a, a.c.pk == e.c.ad_pk))
+                    .where(e.c.kind == kind, e.c.value == value, a.c.is_current)
+                    .distinct()
+                )
+            ]
+            for chunk in _chunks(sorted(pks), 500):
+                rows = conn.execute(
+                    select(e.c.kind, e.c.value, e.c.ad_pk).where(
+                        e.c.ad_pk.in_(list(chunk)), e.c.kind.in_(list(kinds))
+                    )
+                )
+                for k, v, p in rows:
+                    counts.setdefault((k, v), set()).add(p)
+        for (k, v), carriers in sorted(
+            counts.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1])
+        ):
+            if len(out[k]) < n:
+                out[k].append((str(v), len(carriers)))
+        return out
+
+    def timeline_with_entity(self, kind: str, value: str) -> list[tuple[str, int]]:
+        """``(YYYY-MM-DD, ads)`` posted per day by the current ads carrying ``(kind,
+        value)`` (store form), by day; ads without a date left out."""
+        a, e = schema.ads, schema.entities
+        day = func.substr(a.c.posted_at, 1, 10).label("day")
+        with self._guard(f"reading the timeline of a {kind}"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(day, func.count(func.distinct(a.c.pk)))
+                .select_from(e.join(a, a.c.pk == e.c.ad_pk))
+                .where(e.c.kind == kind, e.c.value == value, a.c.is_current)
+                .where(a.c.posted_at.is_not(None))
+                .group_by(day)
+                .order_by(day)
+            )
+            return [(str(d), int(c)) for d, c in rows]
+
+    def facet_values(self, n_cities: int = 200) -> dict[str, list[tuple[str, int]]]:
+        """What the search facets offer: ``{"sources": [(source, ads)], "cities":
+        [(location value, ads)]}`` over current ads, most frequent first (cities: the
+        ``n_cities`` most carried normalized location values). Costs a pass over the
+        ads and location entities: callers cache it (see :meth:`data_version`)."""
+        a, e = schema.ads, schema.entities
+        n = func.count().label("n")
+        with self._guard("reading facet values"), self.engine.connect() as conn:
+            sources = conn.execute(
+                select(a.c.source, n).where(a.c.is_current).group_by(a.c.source).order_by(n.desc())
+            ).all()
+            cn = func.count(func.distinct(e.c.ad_pk)).label("n")
+            cities = conn.execute(
+                select(e.c.value, cn)
+                .select_from(e.join(a, a.c.pk == e.c.ad_pk))
+                .where(e.c.kind == "location", a.c.is_current)
+                .group_by(e.c.value)
+                .order_by(cn.desc(), e.c.value)
+                .limit(n_cities)
+            ).all()
+        return {
+            "sources": [(str(s), int(c)) for s, c in sources],
+            "cities": [(str(v), int(c)) for v, c in cities],
+        }
+
+    def _fulltext_match(self, query: str, *, ranked: bool = False) -> Any:
+        """A subquery of ``pk`` (and ``rank`` when ``ranked``, lower is better) of the
+        ads (any version) whose title or body matches the full-text ``query``. The
+        SQLite (FTS5) form; a backend with another full-text index overrides it."""
+        if self.engine.dialect.name != "sqlite":
+            raise StoreError(f"{self.description}: faceted search needs the SQLite backend")
+        fts = sa_table("ads_fts", sa_column("rowid"), sa_column("rank"))
+        cols = [fts.c.rowid.label("pk")]
+        if ranked:  # bm25 is computed for every match only when asked for
+            cols.append(fts.c.rank.label("rank"))
+        return (
+            select(*cols)
+            .where(sa_text("ads_fts MATCH :fts_query").bindparams(fts_query=query))
+            .subquery("fts")
+        )
+
+    def search_ads(self, spec: AdSearch) -> tuple[list[tuple[int, float | None]], int]:
+        """Current ads matching ``spec`` (full text or one identifier, with facets),
+        sorted and paged: ``([(pk, score or None)], total matching)``.
+
+        Facets use the indexes: the identifier and the city go through
+        ``entities(kind, value)``, the date range through ``ads(is_current,
+        posted_at)``, the score through the assessments' primary key. Raises
+        StoreError with the parser's message when the full-text query cannot be parsed.
+        """
+        a, e, t = schema.ads, schema.entities, schema.assessments
+        with self._guard("searching ads"), self.engine.connect() as conn:
+            has_scores = self._has_links(conn) and inspect(conn).has_table(t.name)
+            src: Any = a
+            conds: list[Any] = [a.c.is_current == True]  # noqa: E712
+            rank = None
+            if spec.text:
+                fts = self._fulltext_match(spec.text, ranked=True)
+                # Filter with IN (the matches are read once, rank not computed); join
+                # them (driven from the index, rank computed) only to sort by relevance.
+                fts_cond = a.c.pk.in_(select(self._fulltext_match(spec.text).c.pk))
+                conds.append(fts_cond)
+                if spec.sort == "relevance":
+                    rank = fts.c.rank
+            if spec.identifier is not None:
+                kind, value = spec.identifier
+                conds.append(
+                    a.c.pk.in_(select(e.c.ad_pk).where(e.c.kind == kind, e.c.value == value))
+                )
+            if spec.source:
+                conds.append(a.c.source == spec.source)
+            if spec.city:
+                conds.append(
+                    a.c.pk.in_(
+                        select(e.c.ad_pk).where(
+                            e.c.kind == "location",
+                            e.c.value >= spec.city,
+                            e.c.value < spec.city + "\U0010ffff",
+                        )
+                    )
+                )
+            if spec.date_from:
+                conds.append(a.c.posted_at >= spec.date_from)
+            if spec.date_to:
+                conds.append(a.c.posted_at < spec.date_to + "\U0010ffff")
+            score: Any = None
+            if has_scores:
+                src = src.outerjoin(
+                    t, and_(t.c.subject == "ad", t.c.subject_id == sa_cast(a.c.pk, String))
+                )
+                score = t.c.score
+                if spec.min_score is not None:  # a set of pks, read once off the index
+                    conds.append(
+                        a.c.pk.in_(
+                            select(sa_cast(t.c.subject_id, Integer)).where(
+                                t.c.subject == "ad", t.c.score >= spec.min_score
+                            )
+                        )
+                    )
+            elif spec.min_score is not None and spec.min_score > 0:
+                return [], 0
+            count_src = a
+            total = int(
+                conn.execute(select(func.count()).select_from(count_src).where(*conds)).scalar_one()
+            )
+            if rank is not None:
+                order = [rank, a.c.pk]
+                rest = [c for c in conds[1:] if c is not fts_cond]
+                conds = [sa_cast(a.c.is_current, Integer) == 1, *rest]
+                src = src.join(fts, fts.c.pk == a.c.pk)
+            elif spec.sort == "date":
+                order = [a.c.posted_at.desc(), a.c.pk]
+            elif score is not None:
+                order = [func.coalesce(score, -1.0).desc(), a.c.posted_at.desc(), a.c.pk]
+            else:
+                order = [a.c.posted_at.desc(), a.c.pk]
+            cols = [a.c.pk, score if score is not None else sa_literal(None)]
+            rows = conn.execute(
+                select(*cols)
+                .select_from(src)
+                .where(*conds)
+                .order_by(*order)
+                .offset(max(0, spec.offset))
+                .limit(max(0, spec.limit))
+            ).all()
+            return [(int(p), None if s is None else float(s)) for p, s in rows], total
+
 
 # Statements of the screening hot path, built once so that SQLAlchemy's compiled
 # cache serves them (expanding IN parameters).
@@ -799,3 +1105,24 @@ def _stored_ad(r: Any) -> StoredAd:
         site_fields=json.loads(r.site_fields),
         images=json.loads(r.images),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AdSearch:
+    """What :meth:`Store.search_ads` looks for: a full-text query (``text``, the
+    backend's syntax) or one identifier (``(kind, value)`` in store form) or neither
+    (every current ad), narrowed by source, city (normalized location value or its
+    prefix, e.g. ``"Fresno"``), date range (ISO ``YYYY-MM-DD``, both ends included)
+    and lowest score; sorted by ``"score"``, ``"date"`` or ``"relevance"`` (full text
+    only), and paged by ``offset`` and ``limit``."""
+
+    text: str | None = None
+    identifier: tuple[str, str] | None = None
+    source: str | None = None
+    city: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    min_score: float | None = None
+    sort: str = "score"
+    offset: int = 0
+    limit: int = 20

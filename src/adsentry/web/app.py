@@ -38,6 +38,7 @@ from adsentry.io.readers import RecordError, ad_from_record
 from adsentry.pipeline import PipelineConfig
 from adsentry.screen import Screener
 from adsentry.web.middleware import BodyLimit, RequireKey, key_matches
+from adsentry.web.pages import router as pages_router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -317,6 +318,8 @@ def create_app(
             else {"score": stored[0], "decision": stored[1], "contributions": stored[2]}
         )
         return detail
+
+    app.include_router(pages_router)  # the investigator's pages and their /api twins
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
