@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,16 +46,15 @@ def pages(db: Path) -> dict[str, list[str]]:
     store = open_store(db, create=False)
     try:
         nets = top_scores(store, "network", 3)
-        sizes = store.network_sizes([n["network_id"] for n in nets])
-        biggest = store.top_network_ids(1) if hasattr(store, "top_network_ids") else []
+        sizes = Counter(nid for *_, nid, _tid in store.link_assignments() if nid)
+        biggest = [nid for nid, _ in sizes.most_common(2)]
         ads = top_scores(store, "ad", 3)
         phones = [v for v, _ in store.top_values("phone", 3)]
         emails = [v for v, _ in store.top_values("email", 1)]
     finally:
         store.close()
     q = urllib.parse.quote
-    net_ids = [n["network_id"] for n in nets] + list(biggest)
-    del sizes
+    net_ids = list(dict.fromkeys([*biggest, *(n["network_id"] for n in nets)]))
     p1 = phones[0]
     written = f"({p1[2:5]}) {p1[5:8]}-{p1[8:]}" if p1.startswith("+1") else p1
     return {
@@ -69,9 +69,10 @@ def pages(db: Path) -> dict[str, list[str]]:
         "identifier": [f"/identifiers/phone/{q(p)}" for p in phones]
         + [f"/identifiers/email/{q(e)}" for e in emails],
         "network": [f"/networks/{n}" for n in net_ids],
-        "network export": [f"/networks/{n}/export.csv" for n in net_ids[:1]]
-        + [f"/networks/{n}/export.json" for n in net_ids[:1]]
-        + [f"/networks/{n}/report" for n in net_ids[:1]],
+        "network export": [
+            f"/networks/{net_ids[0]}/{what}"
+            for what in ("ads.csv", "links.csv", "export.json", "report")
+        ],
     }
 
 
@@ -107,6 +108,7 @@ def main() -> None:
         n_ads = store.stats()["ads"]
         store.close()
         print(f"pages of {args.db} ({n_ads:,} ads), one client, {args.repeat} loads each:")
+        print("  networks timed: " + ", ".join(p.rsplit("/", 1)[-1] for p in todo["network"]))
         for kind, paths in todo.items():
             for p in paths:  # warm: first load of each page
                 fetch(base + p)

@@ -573,6 +573,9 @@ def network(
     network_id: Annotated[str, typer.Argument(help="Network id, e.g. n-1f2e3d4c5b6a7980.")],
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    limit: Annotated[
+        int, typer.Option(help="Most ads listed per section (0: all); --json lists all.")
+    ] = 20,
 ) -> None:
     """A network's summary, its templates with their slots, and the evidence of each
     link (shared identifiers, template similarity), on stdout."""
@@ -590,30 +593,51 @@ def network(
         if as_json:
             sys.stdout.write(json.dumps(detail, ensure_ascii=False) + "\n")
             return
+        if limit < 0:
+            raise AdsentryError(f"--limit {limit}: must be 0 (all) or more")
         w = sys.stdout.write
+
+        def cut(items: list[Any], indent: str) -> list[Any]:
+            if limit and len(items) > limit:
+                return [*items[:limit], f"{indent}... and {len(items) - limit} more (--limit)\n"]
+            return items
+
         s = detail["summary"]
         span = f"{s['first_seen']} to {s['last_seen']}"
         w(f"network {detail['network_id']}: {s['ads']} ads, {span}\n")
         for label in ("phones", "names", "cities"):
             w(f"  {label} ({len(s[label])}): {', '.join(s[label])}\n")
         w("ads:\n")
-        for a in detail["ads"]:
+        for a in cut(detail["ads"], "  "):
+            if isinstance(a, str):
+                w(a)
+                continue
             w(f"  {a['source']} {a['ad_id']}  {a['posted_at'] or '-'}  {a['template_id'] or '-'}\n")
         w("evidence: shared identifiers\n")
         for ident in detail["identifiers"]:
             w(f"  {ident['kind']} {ident['value']} on {len(ident['ads'])} ad(s):\n")
-            for a in ident["ads"]:
+            for a in cut(ident["ads"], "    "):
+                if isinstance(a, str):
+                    w(a)
+                    continue
                 how = " (obfuscated)" if a["obfuscated"] else ""
                 w(f"    {a['source']} {a['ad_id']}: {a['text']!r}{how}\n")
         w("evidence: templates\n")
         for t in detail["templates"]:
             w(f"  template {t['template_id']} ({len(t['members'])} ads, coverage "
               f"{t['coverage']:.2f}):\n")  # fmt: skip
-            for m in t["members"]:
+            for m in cut(t["members"], "    "):
+                if isinstance(m, str):
+                    w(m)
+                    continue
                 w(f"    {m['source']} {m['ad_id']}: similarity {m['similarity']:.3f}\n")
             w("    text: " + t["text"].replace("\n", "\n          ") + "\n")
+            if t["sample"] < len(t["members"]):
+                w(f"    (text and slots aligned over the first {t['sample']} ads)\n")
             for i, values in enumerate(t["slots"], start=1):
-                w(f"    [SLOT{i}]: " + " | ".join(repr(v) for v in values) + "\n")
+                shown = values[:limit] if limit else values
+                more = f" | ... {len(values) - len(shown)} more" if len(shown) < len(values) else ""
+                w(f"    [SLOT{i}]: " + " | ".join(repr(v) for v in shown) + more + "\n")
         sys.stdout.flush()
 
 

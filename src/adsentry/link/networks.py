@@ -57,6 +57,9 @@ MASKS: dict[str, str] = {
     "handle": "[HANDLE]",
     "url": "[URL]",
 }
+#: Members a template's slots are aligned over in :func:`network_detail`.
+TEMPLATE_SAMPLE = 30
+
 #: Entity kinds linking reads.
 LINK_KINDS: tuple[str, ...] = (*MASKS, "location", "name")
 
@@ -245,12 +248,19 @@ def relink(
     )
 
 
-def network_detail(store: Store, network_id: str) -> dict[str, Any] | None:
+def network_detail(
+    store: Store, network_id: str, *, template_sample: int = TEMPLATE_SAMPLE
+) -> dict[str, Any] | None:
     """Summary, templates and link evidence of one network, or None when unknown.
+
+    A template's text and slots are aligned over its first ``template_sample`` members
+    (by ``(source, ad_id)``; the alignment's medoid costs O(n**2)): ``sample`` says how
+    many, ``slots[k][i]`` is slot ``k`` of member ``i`` for ``i < sample``, and
+    ``members`` lists every member with its similarity.
 
     Shape: ``{"network_id", "summary": {"ads", "phones", "names", "cities",
     "first_seen", "last_seen"}, "ads": [{"source", "ad_id", "posted_at",
-    "template_id"}], "templates": [{"template_id", "text", "coverage", "slots":
+    "template_id"}], "templates": [{"template_id", "text", "coverage", "sample", "slots":
     [[value per member]], "members": [{"source", "ad_id", "similarity"}]}],
     "identifiers": [{"kind", "value", "ads": [{"source", "ad_id", "text",
     "obfuscated"}]}]}``. Identifier evidence lists the kept identifiers two ads or more
@@ -286,12 +296,14 @@ def network_detail(store: Store, network_id: str) -> dict[str, Any] | None:
     templates = []
     for tid, mem in sorted(tmpl.items()):
         mem.sort(key=lambda m: (ads[m[0]].source, ads[m[0]].ad_id))
-        t = build_template([masked_text(ads[p], by_ad[p]) for p, _ in mem])
+        sample = mem[:template_sample]
+        t = build_template([masked_text(ads[p], by_ad[p]) for p, _ in sample])
         templates.append(
             {
                 "template_id": tid,
                 "text": t.text,
                 "coverage": round(t.coverage, 4),
+                "sample": len(sample),
                 "slots": [list(s.values) for s in t.slots],
                 "members": [
                     {"source": ads[p].source, "ad_id": ads[p].ad_id, "similarity": s}

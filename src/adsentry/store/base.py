@@ -506,10 +506,15 @@ class Store(ABC):
     def link_entities_of(self, pks: Sequence[int], kinds: Sequence[str]) -> list[LinkEntity]:
         """Entities of ``kinds`` of the given ads, ordered by ad, field and offset."""
         out: list[LinkEntity] = []
+        wanted = set(kinds)
         with self._guard("reading entities"), self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(pks)), 500):
-                rows = conn.execute(_LINK_ENTITIES, {"pks": list(chunk), "kinds": list(kinds)})
-                out.extend(LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows)
+                # kinds filtered here, not in SQL: with a kind condition SQLite's planner
+                # takes the (kind, value) index and reads every entity of those kinds
+                rows = conn.execute(_LINK_ENTITIES, {"pks": list(chunk)})
+                out.extend(
+                    LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows if r[1] in wanted
+                )
         return out
 
     # -- indicators and assessments ----------------------------------------------
@@ -796,14 +801,14 @@ class Store(ABC):
                     .distinct()
                 )
             ]
+            wanted = set(kinds)
             for chunk in _chunks(sorted(pks), 500):
-                rows = conn.execute(
-                    select(e.c.kind, e.c.value, e.c.ad_pk).where(
-                        e.c.ad_pk.in_(list(chunk)), e.c.kind.in_(list(kinds))
-                    )
-                )
+                # kinds filtered here, not in SQL: with a kind condition SQLite's planner
+                # takes the (kind, value) index and reads every name and place
+                rows = conn.execute(_ENTITIES_OF, {"pks": list(chunk)})
                 for k, v, p in rows:
-                    counts.setdefault((k, v), set()).add(p)
+                    if k in wanted:
+                        counts.setdefault((k, v), set()).add(p)
         for (k, v), carriers in sorted(
             counts.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1])
         ):
@@ -972,11 +977,11 @@ _LINK_ENTITIES = (
         _e.c.text,
         _e.c.obfuscated,
     )
-    .where(
-        _e.c.ad_pk.in_(bindparam("pks", expanding=True)),
-        _e.c.kind.in_(bindparam("kinds", expanding=True)),
-    )
+    .where(_e.c.ad_pk.in_(bindparam("pks", expanding=True)))
     .order_by(_e.c.ad_pk, _e.c.field, _e.c.start, _e.c.pk)
+)
+_ENTITIES_OF = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
+    _e.c.ad_pk.in_(bindparam("pks", expanding=True))
 )
 _CARRIERS = (
     select(_e.c.kind, _e.c.value, _a.c.pk, _a.c.source, _a.c.ad_id)
