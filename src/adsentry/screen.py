@@ -35,9 +35,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
-from adsentry.link.lookup import TemplateLookup, features_of, similarity_to
+from adsentry.link.lookup import SetFeatures, TemplateLookup, features_of, similarity_to
 from adsentry.link.networks import MASKS, ad_key, masked_text, network_id_of
-from adsentry.link.templates import DEFAULT_PARAMS, Features, TemplateParams
+from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
 from adsentry.model import Ad, Entity
 from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig
 from adsentry.score import NetworkRef, ScoreSettings, assess_ad
@@ -60,6 +60,9 @@ def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEnt
 
 #: Masked texts of stored ads kept in memory for verifying template candidates.
 _TEXT_CACHE = 50_000
+#: Template candidates verified per screened ad: the stored ads sharing the most LSH
+#: bands with it (one verified link is enough to name the template and its network).
+_CANDIDATES = 24
 
 
 class Screener:
@@ -84,8 +87,20 @@ class Screener:
         self.pipeline = Pipeline(DEFAULT_STAGES, config)
         self.pipeline.warm_up()
         self._write_lock = threading.Lock()
-        self._text_cache: dict[int, tuple[tuple[str, str], str, Features]] = {}
+        self._text_cache: dict[int, tuple[tuple[str, str], str, SetFeatures]] = {}
         self.generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
+        # The networks of the stored ads, their sizes and scores: fixed until the next
+        # relink, so held in memory (a few dozen bytes per ad).
+        self._network_of: dict[int, str] = {}
+        self._network_size: dict[str, int] = defaultdict(int)
+        for _s, _i, pk, nid, _t in store.link_assignments():
+            if nid is not None:
+                self._network_of[pk] = nid
+                self._network_size[nid] += 1
+        self._superseded = store.superseded_pks()
+        self._network_score = {
+            nid: score for nid, score, _d, _c in store.top_assessments("network", 10**9)
+        }
         ads = store.current_link_ads()
         by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
         for e in store.current_link_entities(tuple(MASKS)):
@@ -119,14 +134,14 @@ class Screener:
         )
         evidence: dict[int, list[dict[str, Any]]] = defaultdict(list)
         key_of: dict[int, tuple[str, str]] = {}
-        for (kind, value), carriers in self.store.current_ads_with_values(keys).items():
-            for pk, source, ad_id in carriers:
-                if (source, ad_id) != own:
+        own_pks = set(self.store.current_pks([own]).values())
+        for (kind, value), pks in self.store.entity_carriers(keys).items():
+            for pk in pks:
+                if pk not in self._superseded and pk not in own_pks:
                     evidence[pk].append({"kind": kind, "value": value})
-                    key_of[pk] = (source, ad_id)
         link_ad, link_ents = _link_view(ad, doc.entities)
         text = masked_text(link_ad, link_ents)
-        cands, feats = self.lookup.query(text)
+        cands, feats = self.lookup.query(text, limit=_CANDIDATES)
         stored = [(pk, v) for pk, v in self._texts(cands).items() if v[0] != own]
         sims = similarity_to(feats, [f for _, (_, _, f) in stored], self.params)
         for (pk, (key, other, _feats)), sim in zip(stored, sims, strict=True):
@@ -143,7 +158,7 @@ class Screener:
                 key_of[pk] = key
         return dict(evidence), key_of
 
-    def _texts(self, pks: Sequence[int]) -> dict[int, tuple[tuple[str, str], str, Features]]:
+    def _texts(self, pks: Sequence[int]) -> dict[int, tuple[tuple[str, str], str, SetFeatures]]:
         """pk -> ((source, ad_id), masked text, features) of stored ads, through a
         bounded cache (stored ads do not change: a new version is a new pk)."""
         missing = [p for p in pks if p not in self._text_cache]
@@ -166,9 +181,9 @@ class Screener:
         evidence, key_of = self.links(doc)
         if not evidence:
             return None
-        nets = self.store.networks_of(sorted(evidence))
+        nets = {p: self._network_of[p] for p in evidence if p in self._network_of}
         if nets:
-            sizes = self.store.network_sizes(sorted(set(nets.values())))
+            sizes = {n: self._network_size[n] for n in set(nets.values())}
             ranked = sorted(
                 {n: sum(1 for p in evidence if nets.get(p) == n) for n in sizes}.items(),
                 key=lambda kv: (-kv[1], -sizes[kv[0]], kv[0]),
@@ -177,10 +192,11 @@ class Screener:
             size = sizes[nid]
             members = [p for p in evidence if nets.get(p) == nid]
             also = [n for n, _ in ranked[1:]]
-            stored = self.store.assessments_of("network", [nid]).get(nid)
-            score: float | None = stored[0] if stored else None
+            score: float | None = self._network_score.get(nid)
         else:
             members = sorted(evidence)
+            missing = [p for p in members if p not in key_of]
+            key_of.update(self.store.keys_of(missing))
             keys = [key_of[p] for p in members]
             keys.append((doc.ad.source, doc.ad.ad_id))
             first = min(keys, key=lambda k: ad_key(*k))

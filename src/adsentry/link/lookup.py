@@ -16,8 +16,8 @@ per-band salt, so a lookup is two vectorized binary searches.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 import xxhash
@@ -30,9 +30,9 @@ from adsentry.link.templates import (
     _analyze_batch,
     _band_ints,
     _eligible,
+    _formula,
     _row_features,
     _signatures,
-    _sims_to,
 )
 
 _BATCH = 2048
@@ -112,11 +112,11 @@ class TemplateLookup:
         then by pk; at most ``limit``."""
         return self.query(text, limit)[0]
 
-    def query(self, text: str, limit: int = 64) -> tuple[list[int], Features]:
-        """:meth:`candidates` of ``text`` and its :class:`Features` (for verifying
-        them with :func:`similarity_to`), from one analysis of the text."""
+    def query(self, text: str, limit: int = 64) -> tuple[list[int], SetFeatures]:
+        """:meth:`candidates` of ``text`` and its features (for verifying them with
+        :func:`similarity_to`), from one analysis of the text."""
         a = _analyze_batch([text], self.params.ngram)
-        feats = _row_features(a, 0)
+        feats = as_sets(_row_features(a, 0))
         if not _eligible(a, self.params)[0]:
             return [], feats
         sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
@@ -127,15 +127,19 @@ class TemplateLookup:
         lo = np.searchsorted(self._keys, salted, side="left")
         hi = np.searchsorted(self._keys, salted, side="right")
         hit = hi > lo
-        shared: Counter[int] = Counter()
-        if hit.any():
-            rows = np.concatenate([np.arange(a, b) for a, b in zip(lo[hit], hi[hit], strict=True)])
-            shared.update(self._pk_of[rows].tolist())
+        starts, lens = lo[hit], (hi - lo)[hit]
+        # every position of every matching run, without a Python loop
+        idx = np.arange(int(lens.sum())) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        pks = self._pk_of[idx]
         if self._extra:
-            for k in salted.tolist():
-                shared.update(self._extra.get(k, ()))
-        ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [pk for pk, _ in ranked[:limit]]
+            more = [p for k in salted.tolist() for p in self._extra.get(k, ())]
+            pks = np.concatenate([pks, np.asarray(more, dtype=np.int64)])
+        if not len(pks):
+            return []
+        uniq, counts = np.unique(pks, return_counts=True)
+        order = np.lexsort((uniq, -counts))[:limit]  # most shared bands, then smallest pk
+        found: list[int] = uniq[order].tolist()
+        return found
 
     def add(self, pk: int, text: str) -> bool:
         """Index one more stored ad; False when its text is too short to link."""
@@ -148,20 +152,52 @@ class TemplateLookup:
         return True
 
 
-def features_of(texts: list[str], params: TemplateParams = DEFAULT_PARAMS) -> list[Features]:
-    """:class:`Features` of many masked texts, from one batch analysis."""
+class SetFeatures(NamedTuple):
+    """:class:`Features` as Python sets (small sets intersect faster as sets than as
+    arrays): all terms, digit terms, first names."""
+
+    terms: frozenset[int]
+    digits: frozenset[int]
+    names: frozenset[int]
+
+
+def as_sets(f: Features) -> SetFeatures:
+    """The same features as sets."""
+    return SetFeatures(
+        frozenset(f.terms.tolist()), frozenset(f.digits.tolist()), frozenset(f.names.tolist())
+    )
+
+
+def features_of(texts: list[str], params: TemplateParams = DEFAULT_PARAMS) -> list[SetFeatures]:
+    """:class:`SetFeatures` of many masked texts, from one batch analysis."""
     if not texts:
         return []
     a = _analyze_batch(texts, params.ngram)
-    return [_row_features(a, i) for i in range(len(texts))]
+    return [as_sets(_row_features(a, i)) for i in range(len(texts))]
 
 
 def similarity_to(
-    feats: Features, others: list[Features], params: TemplateParams = DEFAULT_PARAMS
+    feats: SetFeatures, others: list[SetFeatures], params: TemplateParams = DEFAULT_PARAMS
 ) -> list[float]:
     """:func:`adsentry.link.templates.similarity` of one text to each of ``others``,
-    from their features."""
+    from their features (the same formula, counts taken with set operations)."""
     if not others:
         return []
-    sims: list[float] = _sims_to(feats, others, params).tolist()
+
+    def arr(values: list[int]) -> NDArray[np.int64]:
+        return np.asarray(values, dtype=np.int64)
+
+    inter = [len(feats.terms & o.terms) for o in others]
+    sd = [len(feats.digits & o.digits) for o in others]
+    sn = [len(feats.names & o.names) for o in others]
+    n_d, n_n = len(feats.digits), len(feats.names)
+    sims: list[float] = _formula(
+        arr(inter),
+        np.full(len(others), len(feats.terms), dtype=np.int64),
+        arr([len(o.terms) for o in others]),
+        arr(sd),
+        arr([n_d + len(o.digits) - 2 * k for o, k in zip(others, sd, strict=True)]),
+        arr([n_n + len(o.names) - 2 * k for o, k in zip(others, sn, strict=True)]),
+        params,
+    ).tolist()
     return sims

@@ -607,14 +607,12 @@ class Store(ABC):
 
     # -- lookups for screening ---------------------------------------------------
 
-    def current_ads_with_values(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[tuple[int, str, str]]]:
-        """``(kind, value)`` (value in store form) -> ``(pk, source, ad_id)`` of the
-        current ads that carry it, by pk; keys carried by no current ad are left out.
-        One query."""
+    def entity_carriers(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """``(kind, value)`` (value in store form) -> pks of the stored ads that carry
+        it, ascending, **current or not** (filter with :meth:`superseded_pks`); keys
+        carried by no ad are left out. One index-only query (``kind, value, ad_pk``)."""
         wanted = set(keys)
-        out: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+        out: dict[tuple[str, str], list[int]] = {}
         if not wanted:
             return out
         with self._guard("looking up identifiers"), self.engine.connect() as conn:
@@ -625,20 +623,32 @@ class Store(ABC):
                     "values": sorted({v for _, v in wanted}),
                 },
             )
-            for kind, value, pk, source, ad_id in rows:
+            for kind, value, pk in rows:
                 if (kind, value) in wanted:
-                    out.setdefault((kind, value), []).append((pk, source, ad_id))
+                    out.setdefault((kind, value), []).append(pk)
         return {k: sorted(set(v)) for k, v in out.items()}
+
+    def superseded_pks(self) -> set[int]:
+        """Pks of stored versions that a newer version replaced (not current)."""
+        a = schema.ads
+        with self._guard("reading versions"), self.engine.connect() as conn:
+            return {pk for (pk,) in conn.execute(select(a.c.pk).where(~a.c.is_current))}
+
+    def keys_of(self, pks: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """pk -> ``(source, ad_id)`` of the given stored ads."""
+        out: dict[int, tuple[str, str]] = {}
+        with self._guard("reading ads"), self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(pks)), 500):
+                for pk, source, ad_id in conn.execute(_KEYS_OF, {"pks": list(chunk)}):
+                    out[pk] = (source, ad_id)
+        return out
 
     def current_pks(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """``(source, ad_id)`` -> pk of its current version, for the stored keys."""
-        a = schema.ads
         out: dict[tuple[str, str], int] = {}
         with self._guard("looking up ads"), self.engine.connect() as conn:
             for source, ad_id in sorted(set(keys)):
-                pk = conn.execute(
-                    select(a.c.pk).where(a.c.source == source, a.c.ad_id == ad_id, a.c.is_current)
-                ).scalar_one_or_none()
+                pk = conn.execute(_CURRENT_PK, {"source": source, "ad_id": ad_id}).scalar()
                 if pk is not None:
                     out[(source, ad_id)] = int(pk)
         return out
@@ -983,14 +993,15 @@ _LINK_ENTITIES = (
 _ENTITIES_OF = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
     _e.c.ad_pk.in_(bindparam("pks", expanding=True))
 )
-_CARRIERS = (
-    select(_e.c.kind, _e.c.value, _a.c.pk, _a.c.source, _a.c.ad_id)
-    .select_from(_e.join(_a, _a.c.pk == _e.c.ad_pk))
-    .where(
-        _e.c.kind.in_(bindparam("kinds", expanding=True)),
-        _e.c.value.in_(bindparam("values", expanding=True)),
-        _a.c.is_current,
-    )
+_CARRIERS = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
+    _e.c.kind.in_(bindparam("kinds", expanding=True)),
+    _e.c.value.in_(bindparam("values", expanding=True)),
+)
+_CURRENT_PK = select(_a.c.pk).where(
+    _a.c.ad_id == bindparam("ad_id"), _a.c.source == bindparam("source"), _a.c.is_current
+)
+_KEYS_OF = select(_a.c.pk, _a.c.source, _a.c.ad_id).where(
+    _a.c.pk.in_(bindparam("pks", expanding=True))
 )
 _NETWORKS_OF = select(_m.c.ad_pk, _m.c.network_id).where(
     _m.c.ad_pk.in_(bindparam("pks", expanding=True))

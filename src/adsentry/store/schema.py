@@ -80,7 +80,8 @@ entities = Table(
     Column("obfuscated", Boolean, nullable=False),
     Column("extractor", String, nullable=False),
 )
-Index("ix_entities_kind_value", entities.c.kind, entities.c.value)
+# covering for "which ads carry this identifier" (the screening hot path)
+Index("ix_entities_kind_value_ad", entities.c.kind, entities.c.value, entities.c.ad_pk)
 Index("ix_entities_ad", entities.c.ad_pk)
 
 quarantine = Table(

@@ -1,0 +1,64 @@
+"""The LSH lookup of screening: the same candidates as comparing band keys one by one."""
+
+from __future__ import annotations
+
+import random
+
+from adsentry.link.lookup import TemplateLookup, features_of, similarity_to
+from adsentry.link.templates import band_keys, similarity
+
+WORDS = (
+    "hello gentlemen my name is and I am an upscale companion visiting your city this week "
+    "only classy discreet fun enjoy dinner dates relaxing evenings call to book appointment"
+).split()
+
+
+def texts(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    base = WORDS[:]
+    out = []
+    for i in range(n):
+        t = base[:]
+        for _ in range(rnd.randint(0, 12)):  # a few words changed: near copies and not
+            t[rnd.randrange(len(t))] = rnd.choice(["sweet", "latina", "new", str(i)])
+        if i % 7 == 0:
+            rnd.shuffle(t)
+        out.append(" ".join(t))
+    out.append("too short")
+    return out
+
+
+def brute(stored: list[tuple[int, str]], query: str) -> dict[int, int]:
+    q = dict(band_keys(query))
+    shared = {}
+    for pk, t in stored:
+        n = sum(1 for b, k in band_keys(t) if q.get(b) == k)
+        if n:
+            shared[pk] = n
+    return shared
+
+
+def test_candidates_are_the_stored_ads_sharing_a_band_most_shared_first() -> None:
+    all_texts = texts(80, 1)
+    stored = [(100 + i, t) for i, t in enumerate(all_texts[:60])]
+    lookup = TemplateLookup.build(stored)
+    assert len(lookup) == 60  # "too short" is not among the first 60; all indexed
+    later = [(500 + i, t) for i, t in enumerate(all_texts[60:70])]
+    for pk, t in later:
+        assert lookup.add(pk, t)
+    assert not lookup.add(999, "too short")
+    everything = stored + later
+    for query in all_texts[70:]:
+        expected = brute(everything, query)
+        got = lookup.candidates(query, limit=1000)
+        assert set(got) == set(expected)
+        assert got == sorted(expected, key=lambda pk: (-expected[pk], pk))
+        assert lookup.candidates(query, limit=3) == got[:3]
+
+
+def test_set_similarity_equals_the_reference_similarity() -> None:
+    ts = texts(30, 2)
+    feats = features_of(ts)
+    sims = similarity_to(feats[0], feats[1:])
+    for t, s in zip(ts[1:], sims, strict=True):
+        assert abs(s - similarity(ts[0], t)) < 1e-12
