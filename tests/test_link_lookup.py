@@ -62,3 +62,13 @@ def test_set_similarity_equals_the_reference_similarity() -> None:
     sims = similarity_to(feats[0], feats[1:])
     for t, s in zip(ts[1:], sims, strict=True):
         assert abs(s - similarity(ts[0], t)) < 1e-12
+
+
+def test_features_of_indexed_ads_are_those_of_their_texts() -> None:
+    ts = texts(20, 3)
+    stored = [(10 + i, t) for i, t in enumerate(ts[:15])]
+    lookup = TemplateLookup.build(stored)
+    lookup.add(99, ts[15])
+    for pk, t in [*stored, (99, ts[15])]:
+        assert lookup.features(pk) == features_of([t])[0]
+    assert lookup.features(12345) is None

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
-from adsentry.link.lookup import SetFeatures, TemplateLookup, features_of, similarity_to
+from adsentry.link.lookup import TemplateLookup, similarity_to
 from adsentry.link.networks import MASKS, ad_key, masked_text, network_id_of
 from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
 from adsentry.model import Ad, Entity
@@ -58,8 +58,6 @@ def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEnt
     return link_ad, ents
 
 
-#: Masked texts of stored ads kept in memory for verifying template candidates.
-_TEXT_CACHE = 50_000
 #: Template candidates verified per screened ad: the stored ads sharing the most LSH
 #: bands with it (one verified link is enough to name the template and its network).
 _CANDIDATES = 24
@@ -87,7 +85,6 @@ class Screener:
         self.pipeline = Pipeline(DEFAULT_STAGES, config)
         self.pipeline.warm_up()
         self._write_lock = threading.Lock()
-        self._text_cache: dict[int, tuple[tuple[str, str], str, SetFeatures]] = {}
         self.generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
         # The networks of the stored ads, their sizes and scores: fixed until the next
         # relink, so held in memory (a few dozen bytes per ad).
@@ -142,39 +139,27 @@ class Screener:
         link_ad, link_ents = _link_view(ad, doc.entities)
         text = masked_text(link_ad, link_ents)
         cands, feats = self.lookup.query(text, limit=_CANDIDATES)
-        stored = [(pk, v) for pk, v in self._texts(cands).items() if v[0] != own]
-        sims = similarity_to(feats, [f for _, (_, _, f) in stored], self.params)
-        for (pk, (key, other, _feats)), sim in zip(stored, sims, strict=True):
-            if other == text:
-                sim = 1.0
-            if sim >= self.params.threshold:
-                evidence[pk].append(
-                    {
-                        "kind": "template",
-                        "similarity": round(sim, 4),
-                        "ad": {"source": key[0], "ad_id": key[1]},
-                    }
-                )
-                key_of[pk] = key
+        stored = [(pk, f) for pk in cands if (f := self.lookup.features(pk)) is not None]
+        sims = similarity_to(feats, [f for _, f in stored], self.params)
+        linked = {
+            pk: sim
+            for (pk, _f), sim in zip(stored, sims, strict=True)
+            if sim >= self.params.threshold and pk not in own_pks
+        }
+        if linked:
+            key_of.update(self.store.keys_of(sorted(linked)))
+        for pk, sim in linked.items():
+            key = key_of.get(pk)
+            if key is None or key == own:
+                continue
+            evidence[pk].append(
+                {
+                    "kind": "template",
+                    "similarity": round(sim, 4),
+                    "ad": {"source": key[0], "ad_id": key[1]},
+                }
+            )
         return dict(evidence), key_of
-
-    def _texts(self, pks: Sequence[int]) -> dict[int, tuple[tuple[str, str], str, SetFeatures]]:
-        """pk -> ((source, ad_id), masked text, features) of stored ads, through a
-        bounded cache (stored ads do not change: a new version is a new pk)."""
-        missing = [p for p in pks if p not in self._text_cache]
-        if missing:
-            by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
-            for e in self.store.link_entities_of(missing, tuple(MASKS)):
-                by_ad[e.ad_pk].append(e)
-            found = self.store.link_ads_by_pk(missing)
-            texts = [masked_text(a, by_ad[a.pk]) for a in found]
-            feats = features_of(texts, self.params)
-            with self._write_lock:
-                if len(self._text_cache) > _TEXT_CACHE:
-                    self._text_cache.clear()
-                for a, t, f in zip(found, texts, feats, strict=True):
-                    self._text_cache[a.pk] = ((a.source, a.ad_id), t, f)
-        return {p: self._text_cache[p] for p in pks if p in self._text_cache}
 
     def network(self, doc: Doc) -> dict[str, Any] | None:
         """The network the ad would join (see the module docstring), or None."""

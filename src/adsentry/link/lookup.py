@@ -8,7 +8,9 @@ band keys of its masked text looked up in :class:`TemplateLookup`, then verified
 :class:`TemplateLookup` holds, for every stored current ad whose masked text is long
 enough to link, its ``bands`` LSH keys (MinHash as in
 :mod:`adsentry.link.templates`, same parameters), sorted per band: 16 bytes per ad and
-band, about 67 MB for 100k ads with the default 42 bands. It is built once from the
+band, about 67 MB for 100k ads with the default 42 bands, and their verification
+features (term ids as uint32, about 0.3 KB per ad), so that verifying a candidate needs
+no database read. It is built once from the
 store (about the cost of the MinHash step of a relink) and grows with :meth:`add`.
 The keys of all bands sit in one sorted array, each band's keys XOR-ed with a
 per-band salt, so a lookup is two vectorized binary searches.
@@ -68,6 +70,11 @@ class TemplateLookup:
         self._pk_of: NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # pk of each key
         self._indexed = 0
         self._extra: dict[int, list[int]] = {}  # salted key -> pks added later
+        # features of every indexed ad, as three CSR tables of 30-bit term ids (uint32)
+        self._row_of: dict[int, int] = {}
+        self._ptr: list[NDArray[np.int64]] = [np.zeros(1, dtype=np.int64)] * 3
+        self._vals: list[NDArray[np.uint32]] = [np.zeros(0, dtype=np.uint32)] * 3
+        self._extra_feats: dict[int, SetFeatures] = {}
 
     def __len__(self) -> int:
         """Ads indexed (eligible texts only)."""
@@ -81,6 +88,8 @@ class TemplateLookup:
         self = cls(params)
         pk_parts: list[NDArray[np.int64]] = []
         band_parts: list[NDArray[np.uint64]] = []
+        lens: list[list[NDArray[np.int64]]] = [[], [], []]
+        vals: list[list[NDArray[np.uint32]]] = [[], [], []]
         for batch in _batches(items):
             a = _analyze_batch([t for _, t in batch], params.ngram)
             ok = np.flatnonzero(_eligible(a, params))
@@ -88,6 +97,11 @@ class TemplateLookup:
                 continue
             pk_parts.append(np.asarray([batch[i][0] for i in ok.tolist()], dtype=np.int64))
             band_parts.append(_band_ints(_signatures(a.shingles, ok, params), params))
+            for k, csr in enumerate((a.terms, a.digits, a.names)):
+                lens[k].append(csr.ptr[ok + 1] - csr.ptr[ok])
+                vals[k].extend(
+                    csr.values[csr.ptr[i] : csr.ptr[i + 1]].astype(np.uint32) for i in ok.tolist()
+                )
         if pk_parts:
             pks = np.concatenate(pk_parts)
             salted = (np.concatenate(band_parts) ^ self._salt).ravel()
@@ -95,7 +109,25 @@ class TemplateLookup:
             self._keys = salted[order]
             self._pk_of = np.repeat(pks, params.bands)[order]
             self._indexed = len(pks)
+            self._row_of = {pk: i for i, pk in enumerate(pks.tolist())}
+            for k in range(3):
+                self._ptr[k] = np.concatenate(([0], np.cumsum(np.concatenate(lens[k]))))
+                self._vals[k] = np.concatenate(vals[k]) if vals[k] else np.zeros(0, np.uint32)
         return self
+
+    def features(self, pk: int) -> SetFeatures | None:
+        """The features of an indexed ad (None when it is not indexed: too short)."""
+        extra = self._extra_feats.get(pk)
+        if extra is not None:
+            return extra
+        i = self._row_of.get(pk)
+        if i is None:
+            return None
+        parts = [
+            frozenset(self._vals[k][self._ptr[k][i] : self._ptr[k][i + 1]].tolist())
+            for k in range(3)
+        ]
+        return SetFeatures(*parts)
 
     def band_ints(self, text: str) -> NDArray[np.uint64] | None:
         """The LSH keys of one masked text, shape (bands,), or None when it is too short
@@ -143,11 +175,13 @@ class TemplateLookup:
 
     def add(self, pk: int, text: str) -> bool:
         """Index one more stored ad; False when its text is too short to link."""
-        keys = self.band_ints(text)
-        if keys is None:
+        a = _analyze_batch([text], self.params.ngram)
+        if not _eligible(a, self.params)[0]:
             return False
-        for k in (keys ^ self._salt).tolist():
+        sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
+        for k in (_band_ints(sig, self.params)[0] ^ self._salt).tolist():
             self._extra.setdefault(k, []).append(pk)
+        self._extra_feats[pk] = as_sets(_row_features(a, 0))
         self._indexed += 1
         return True
 
