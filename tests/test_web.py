@@ -319,3 +319,35 @@ def test_a_live_server_refuses_a_chunked_body_before_reading_it_all(db: Path) ->
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_screening_in_a_batch_gives_each_ad_its_answer_alone(db: Path) -> None:
+    from adsentry.io.readers import ad_from_record
+    from adsentry.screen import Screener
+
+    ads = [
+        ad_from_record(r)
+        for r in [
+            OBSCURED_YOUTH,
+            {"id": "b2", "body": "Nothing to see, call 212-555-0100"},
+            {"id": "g1", "source": "site", "body": "I'm Mia again, call 619-555-0142"},
+            {
+                "id": "b4",
+                "title": "Bella - upscale companion",
+                "body": NETWORK_ADS[3]["body"].replace("Candy", "Bella"),
+            },
+        ]
+    ]
+    store = open_store(db, create=False)
+    try:
+        screener = Screener(store)
+        alone = [screener.screen(a) for a in ads]
+        together = screener.screen_many(ads)
+    finally:
+        store.close()
+    assert together == alone
+    # the stored g1 is the screened ad's own earlier version: not evidence against it
+    g1 = together[2]["network"]
+    assert g1 is not None and g1["size"] == 3
+    assert {"kind": "phone", "value": "+16195550142", "ads": 2} in g1["evidence"]
+    assert [e["kind"] for e in together[3]["network"]["evidence"]] == ["phone", "template"]

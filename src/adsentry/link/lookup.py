@@ -154,6 +154,21 @@ class TemplateLookup:
         sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
         return self._lookup(_band_ints(sig, self.params)[0], limit), feats
 
+    def query_many(self, texts: list[str], limit: int = 64) -> list[tuple[list[int], SetFeatures]]:
+        """:meth:`query` of several texts, from one batch analysis."""
+        if not texts:
+            return []
+        a = _analyze_batch(texts, self.params.ngram)
+        ok = np.flatnonzero(_eligible(a, self.params))
+        keys = _band_ints(_signatures(a.shingles, ok, self.params), self.params)
+        band_of = dict(zip(ok.tolist(), keys, strict=True))
+        out = []
+        for i in range(len(texts)):
+            feats = as_sets(_row_features(a, i))
+            k = band_of.get(i)
+            out.append(([] if k is None else self._lookup(k, limit), feats))
+        return out
+
     def _lookup(self, keys: NDArray[np.uint64], limit: int) -> list[int]:
         salted = keys ^ self._salt
         lo = np.searchsorted(self._keys, salted, side="left")

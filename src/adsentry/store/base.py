@@ -644,13 +644,15 @@ class Store(ABC):
         return out
 
     def current_pks(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """``(source, ad_id)`` -> pk of its current version, for the stored keys."""
+        """``(source, ad_id)`` -> pk of its current version, for the stored keys (one
+        query per 500 ids, on the ``(ad_id, source)`` index)."""
+        wanted = set(keys)
         out: dict[tuple[str, str], int] = {}
         with self._guard("looking up ads"), self.engine.connect() as conn:
-            for source, ad_id in sorted(set(keys)):
-                pk = conn.execute(_CURRENT_PK, {"source": source, "ad_id": ad_id}).scalar()
-                if pk is not None:
-                    out[(source, ad_id)] = int(pk)
+            for chunk in _chunks(sorted({i for _, i in wanted}), 500):
+                for pk, source, ad_id in conn.execute(_CURRENT_PKS, {"ids": list(chunk)}):
+                    if (source, ad_id) in wanted:
+                        out[(source, ad_id)] = int(pk)
         return out
 
     def networks_of(self, pks: Sequence[int]) -> dict[int, str]:
@@ -997,8 +999,8 @@ _CARRIERS = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
     _e.c.kind.in_(bindparam("kinds", expanding=True)),
     _e.c.value.in_(bindparam("values", expanding=True)),
 )
-_CURRENT_PK = select(_a.c.pk).where(
-    _a.c.ad_id == bindparam("ad_id"), _a.c.source == bindparam("source"), _a.c.is_current
+_CURRENT_PKS = select(_a.c.pk, _a.c.source, _a.c.ad_id).where(
+    _a.c.ad_id.in_(bindparam("ids", expanding=True)), _a.c.is_current
 )
 _KEYS_OF = select(_a.c.pk, _a.c.source, _a.c.ad_id).where(
     _a.c.pk.in_(bindparam("pks", expanding=True))
