@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -720,15 +720,22 @@ def screen(
             write = sys.stdout.write
             with _progress() as progress:
                 task = progress.add_task("screen", total=reader.total_bytes or None, ads=0)
-                for item in reader:
-                    if isinstance(item, Rejected):
-                        counts["rejected"] += 1
-                        rec = {"rejected": True, **item.to_dict()}
-                        rec.pop("raw", None)
-                    else:
-                        rec = screener.screen(item, store_ad=store_ads)
-                        counts[rec["decision"]] += 1
-                    write(json.dumps(rec, ensure_ascii=False) + "\n")
+                # in batches (one text analysis and one query of each kind per batch);
+                # with --store one by one, so that each ad sees the ones stored before it.
+                # Lines come out in input order.
+                size = 1 if store_ads else 64
+                for items in _chunked(reader, size):
+                    ads = [x for x in items if not isinstance(x, Rejected)]
+                    answers = iter(screener.screen_many(ads, store_ads=store_ads))
+                    for item in items:
+                        if isinstance(item, Rejected):
+                            counts["rejected"] += 1
+                            rec = {"rejected": True, **item.to_dict()}
+                            rec.pop("raw", None)
+                        else:
+                            rec = next(answers)
+                            counts[rec["decision"]] += 1
+                        write(json.dumps(rec, ensure_ascii=False) + "\n")
                     progress.update(task, completed=reader.bytes_read, ads=sum(counts.values()))
             sys.stdout.flush()
         finally:
@@ -738,6 +745,18 @@ def screen(
             + ", ".join(f"{counts[k]:,} {k}" for k in ("allow", "review", "hold", "rejected"))
             + (" (stored)" if store_ads else "")
         )
+
+
+def _chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @app.command()
