@@ -230,6 +230,7 @@ def test_api_ad(client: TestClient) -> None:
             "obfuscated": False,
             "extractor": "phone",
             "url": "/identifiers/phone/%2B16195550142",
+            "shown": "+16195550142",
         }
     ]
     assert len(got["raw_sha256"]) == 64
@@ -417,3 +418,14 @@ def test_vendored_scripts_are_served(client: TestClient) -> None:
     assert client.get("/static/htmx/htmx.min.js").status_code == 200
     assert client.get("/static/cytoscape/cytoscape.min.js").status_code == 200
     assert client.get("/static/network.js").status_code == 200
+
+
+def test_shown_value_of_a_price() -> None:
+    from adsentry.web.views import shown_value
+
+    assert (
+        shown_value("price", {"amount": 150, "currency": "USD", "minutes": 30})
+        == "150 USD / 30 min"
+    )
+    assert shown_value("price", {"amount": 80.5, "currency": "", "minutes": None}) == "80.5"
+    assert shown_value("age", 21) == "21"

@@ -281,6 +281,19 @@ def search_view(
 # -- ad ----------------------------------------------------------------------------
 
 
+def shown_value(kind: str, value: Any) -> str:
+    """An entity value as a person reads it: a price ``{"amount": 150, "currency":
+    "USD", "minutes": 30}`` as ``150 USD / 30 min``; anything else as text."""
+    if kind == "price" and isinstance(value, dict):
+        amount = value.get("amount")
+        money = f"{amount:g}" if isinstance(amount, int | float) else str(amount)
+        cur = value.get("currency") or ""
+        minutes = value.get("minutes")
+        per = f" / {minutes} min" if minutes else ""
+        return f"{money} {cur}".strip() + per
+    return str(value)
+
+
 def ad_view(store: Store, source: str, ad_id: str) -> dict[str, Any]:
     """One ad: its fields, entities, indicators (with their spans), score with
     contributions and network. Raises NotFound for an unknown or malformed key."""
@@ -292,6 +305,7 @@ def ad_view(store: Store, source: str, ad_id: str) -> dict[str, Any]:
     entities = store.entity_rows_of(ad.pk)
     for e in entities:
         e["url"] = identifier_url(e["kind"], e["value"]) if e["kind"] in IDENTIFIER_KINDS else None
+        e["shown"] = shown_value(e["kind"], e["value"])
     indicators = [
         {
             "code": i.code,
