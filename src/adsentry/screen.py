@@ -186,7 +186,12 @@ class Screener:
     ) -> list[dict[str, Any] | None]:
         # keys of the stored ads that would form a new network with a screened ad
         alone = sorted(
-            {p for ev, _ in links for p in ev if not any(q in self._network_of for q in ev)}
+            {
+                p
+                for ev, _ in links
+                if not any(q in self._network_of for q in ev)  # no stored network: new one
+                for p in ev
+            }
         )
         keys_alone = self.store.keys_of(alone) if alone else {}
         return [

@@ -239,6 +239,7 @@ def relink(
         sorted(res.networks.items()),
         [(g.kind, g.value, g.reason, g.ads) for g in res.generic],
     )
+    store.optimize()  # the planner's statistics, after the bulk writes of a run
     return LinkReport(
         networks=len(set(res.networks.values())),
         ads_in_networks=len(res.networks),

@@ -433,6 +433,14 @@ class Store(ABC):
                     [{"kind": k, "value": v, "reason": r, "ads": n} for k, v, r, n in generic],
                 )
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (SQL ``ANALYZE``, in SQLite and
+        PostgreSQL alike). Without them SQLite reads ``is_current = 1`` as selective
+        and scans every current ad for a lookup by id (50-90 ms instead of 0.1 ms on
+        100k ads). Run after bulk writes; costs about a second per 100k ads."""
+        with self._guard("refreshing planner statistics"), self.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
     def links_are_current(self) -> bool:
         """Whether the stored links were computed over every ad stored now (written in
         the same transaction as the links, so a relink stopped halfway is not current)."""
