@@ -289,11 +289,15 @@ class Screener:
         return out
 
     def _store(self, doc: Doc) -> bool:
+        key = (doc.ad.source, doc.ad.ad_id)
         with self._write_lock:
+            before = self.store.current_pks([key]).get(key)
             res = self.store.write_batch([(doc.ad, doc.entities, doc.indicators)])
             if not (res.stored or res.new_versions):
                 return False
+            if before is not None:  # a new version: the old one no longer links
+                self._superseded.add(before)
             link_ad, ents = _link_view(doc.ad, doc.entities)
-            for pk in self.store.current_pks([(doc.ad.source, doc.ad.ad_id)]).values():
+            for pk in self.store.current_pks([key]).values():
                 self.lookup.add(pk, masked_text(link_ad, ents))
             return True
