@@ -150,7 +150,9 @@ class Screener:
                 {
                     pk: sim
                     for (pk, _f), sim in zip(stored, sims, strict=True)
-                    if sim >= self.params.threshold and pk != own_pk.get(key)
+                    if sim >= self.params.threshold
+                    and pk != own_pk.get(key)
+                    and pk not in self._superseded
                 }
             )
         key_of = self.store.keys_of(sorted({pk for lk in linked for pk in lk}))
