@@ -1525,12 +1525,20 @@ def country_of_location_field(text: str) -> str | None:
     for part in _FIELD_PARTS.split(text):
         part = part.strip()
         if part:
-            place = resolve(part)
-            if place is not None and place.country:
-                countries.add(place.country)
+            country = _country_of_part(part)
+            if country:
+                countries.add(country)
     if len(countries) == 1:
         return countries.pop()
     return country_of(text)
+
+
+@lru_cache(maxsize=65536)
+def _country_of_part(part: str) -> str:
+    """Country of the place one part of a location field names ("" for none); cached:
+    parts repeat far more than whole fields ("Los Angeles", "San Diego")."""
+    place = resolve(part)
+    return place.country if place is not None else ""
 
 
 @lru_cache(maxsize=65536)

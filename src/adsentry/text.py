@@ -97,8 +97,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, TypeAlias
 
-import ftfy
-
 __all__ = ["NormalizedText", "normalize"]
 
 
@@ -455,7 +453,13 @@ def _fold_lookalike_characters(view: str, flags: int) -> str:
 
 
 def _fix_mojibake(text: str) -> tuple[str, list[int], list[int]] | None:
-    """ftfy-repair the tokens that look like mojibake: (fixed, starts, ends) or None."""
+    """ftfy-repair the tokens that look like mojibake: (fixed, starts, ends) or None.
+
+    ftfy is imported here, on the first field that looks like mojibake (importing it
+    costs about 0.1 s of start-up, and most corpora have few such fields).
+    """
+    import ftfy
+
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -773,10 +777,10 @@ _SPACED_JOINERS: Final = re.compile(_SPACED_JOINER)
 _PIPE: Final = re.compile(r"(?<=[0-9])\|(?=[0-9])")
 
 # Seeds of runs without digits are found on the letters-only projection of the
-# view (each character that is no ASCII letter becomes a space): strong words with
-# str.find, three ambiguous digit words in a row with this pattern (the literal " "
-# in front lets the regex engine skip to spaces).
-_LETTERS_ONLY: Final = str.maketrans({chr(c): " " for c in range(128) if not "a" <= chr(c) <= "z"})
+# view (each character that is no ASCII letter becomes a space, by one
+# bytes.translate): strong words with str.find, three ambiguous digit words in a row
+# with this pattern (the literal " " in front lets the regex engine skip to spaces).
+_LETTERS_ONLY: Final = bytes(c if 0x61 <= c <= 0x7A else 0x20 for c in range(256))
 _AMBIGUOUS_WORDS: Final = _trie_pattern(
     w for w, rs in _VOCABULARY.items() if w != "to" and any(r[1] == "R" for r in rs)
 )
@@ -883,8 +887,7 @@ def _word_seeds(low: str) -> list[tuple[int, int]]:
         for accented, plain in _VOCABULARY_ACCENTS:
             if accented in projected:
                 projected = projected.replace(accented, plain)
-        projected = projected.encode("ascii", "replace").decode("ascii")
-    letters = projected.translate(_LETTERS_ONLY)
+    letters = projected.encode("ascii", "replace").translate(_LETTERS_ONLY).decode("ascii")
     words = letters.split()
     if _PLAIN_WORDS.issuperset(words):
         return []

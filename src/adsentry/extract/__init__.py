@@ -6,6 +6,13 @@ body, url, location), never ``site_fields``, through ``ctx.view(field)`` (the
 normalized view with its offset map, see :mod:`adsentry.text`) or ``ctx.text(field)``.
 Every Entity it returns has a span into the original field:
 ``ad.<field>[start:end] == text``.
+
+Speed: ads repeat (reposts under new ids, shared location lines), so each built-in
+extractor keeps what it found in a field in a bounded
+:class:`~adsentry.extract.context.FieldMemo` keyed by the field's text, one memo for
+each field name and setting the result depends on (the default region, the ad's
+phone regions); a field seen before costs a dict look-up, and its normalized view is
+not even computed. Results are the same as computed afresh.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from adsentry.extract.context import ExtractionContext
-from adsentry.model import Ad, Entity
+from adsentry.model import TEXT_FIELDS, Ad, Entity
 
 Extractor = Callable[[ExtractionContext], list[Entity]]
 
@@ -64,13 +71,21 @@ def extract_all(
     """
     _load_builtin()
     ctx = ExtractionContext(ad, default_region=region, source_regions=source_regions)
-    selected = list(EXTRACTORS) if names is None else list(names)
+    selected = EXTRACTORS.values() if names is None else [EXTRACTORS[name] for name in names]
     found: list[Entity] = []
-    for name in selected:
-        found.extend(EXTRACTORS[name](ctx))
-    order = {f: i for i, f in enumerate(ctx.fields)}
-    found.sort(key=lambda e: (order.get(e.field, 99), e.start, e.end, e.kind))
+    for extractor in selected:
+        found.extend(extractor(ctx))
+    if len(found) > 1:
+        order = _FIELD_ORDER if ctx.fields is TEXT_FIELDS else _field_order(ctx.fields)
+        found.sort(key=lambda e: (order.get(e.field, 99), e.start, e.end, e.kind))
     return found
+
+
+def _field_order(fields: Iterable[str]) -> dict[str, int]:
+    return {f: i for i, f in enumerate(fields)}
+
+
+_FIELD_ORDER = _field_order(TEXT_FIELDS)
 
 
 __all__ = ["EXTRACTORS", "ExtractionContext", "Extractor", "extract_all", "register"]

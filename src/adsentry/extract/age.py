@@ -63,7 +63,7 @@ import re
 from typing import Final
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext
+from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
 from adsentry.model import Entity
 from adsentry.text import NormalizedText, lower_same_length
 
@@ -263,5 +263,12 @@ def extract_ages(ctx: ExtractionContext) -> list[Entity]:
         original = ctx.text(field)
         if not original:
             continue
-        out.extend(_scan(field, ctx.view(field)))
+        memo = scoped(_MEMOS, field)
+        found = memo.get(original)
+        if found is None:
+            found = memo.put(original, tuple(_scan(field, ctx.view(field))))
+        out.extend(found)
     return out
+
+
+_MEMOS: dict[str, FieldMemo[tuple[Entity, ...]]] = {}  # field -> text -> ages

@@ -1,12 +1,87 @@
-"""What an extractor sees of one ad: its text fields and their normalized views."""
+"""What an extractor sees of one ad: its text fields and their normalized views; and
+the bounded memo in which extractors keep what they found in fields seen before."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from adsentry.model import TEXT_FIELDS, Ad
 from adsentry.text import NormalizedText, normalize
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+_MEMOS: list[FieldMemo[object]] = []
+
+
+def clear_memos() -> None:
+    """Empty every :class:`FieldMemo` (for benchmarks of first sight, and tests)."""
+    for memo in _MEMOS:
+        memo.clear()
+
+
+class FieldMemo(Generic[V]):
+    """A bounded memo of what an extractor found in field texts seen before: text ->
+    value (usually a tuple of Entities), for one extractor, one field and one setting.
+
+    Ads repeat: reposts carry the same title and body under a new id, and location
+    lines and site boilerplate recur across thousands of ads. An extractor's result
+    for a field is a pure function of the field's text and a few settings (the field
+    name, a region), so it is computed once per distinct text and reused; whatever
+    else the result depends on selects the memo (see :func:`scoped`). Entities are
+    frozen; the tuples returned are shared between ads and must not be changed (nor
+    the dicts of price values).
+
+    Bounded in two generations of plain dicts: when the newer one holds
+    ``maxsize // 2`` texts it becomes the older one (the previous older one is
+    dropped), and a text found in the older one moves to the newer one. So at most
+    ``maxsize`` texts are kept, recently used ones stay, and a look-up or an eviction
+    costs O(1). The keys are the texts themselves (strings, which the cyclic garbage
+    collector does not track), so a memo adds little to the collector's work. Memory:
+    the memos keep the texts of up to ``maxsize`` recent ads alive; on 21,716 distinct
+    ads ``adsentry extract`` peaked at 246 MB against 169 MB without them.
+    """
+
+    __slots__ = ("_new", "_old", "maxsize")
+
+    def __init__(self, maxsize: int = 16384) -> None:
+        self.maxsize = maxsize
+        self._new: dict[str, V] = {}
+        self._old: dict[str, V] = {}
+        _MEMOS.append(self)  # type: ignore[arg-type]
+
+    def get(self, text: str) -> V | None:
+        """The value memoized for ``text``, or None when it is not (or no more) kept."""
+        found = self._new.get(text)
+        if found is None:
+            found = self._old.get(text)
+            if found is not None:
+                self.put(text, found)
+        return found
+
+    def put(self, text: str, value: V) -> V:
+        """Keep ``value`` for ``text`` and return it."""
+        if len(self._new) >= self.maxsize // 2:
+            self._old = self._new
+            self._new = {}
+        self._new[text] = value
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._new.clear()
+        self._old.clear()
+
+
+def scoped(memos: dict[K, FieldMemo[V]], scope: K) -> FieldMemo[V]:
+    """The memo of ``scope`` (a field name, or a field name with the settings a result
+    depends on) in ``memos``, made on first use."""
+    memo = memos.get(scope)
+    if memo is None:
+        memo = memos[scope] = FieldMemo()
+    return memo
 
 
 class ExtractionContext:
@@ -17,7 +92,9 @@ class ExtractionContext:
     without a country code; ``source_regions`` maps a source name to its region.
     """
 
-    __slots__ = ("_region", "_views", "ad", "default_region", "fields", "source_regions")
+    __slots__ = (
+        "_region", "_texts", "_views", "ad", "default_region", "fields", "source_regions",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -30,6 +107,7 @@ class ExtractionContext:
         self.default_region = default_region.upper()
         self.source_regions = source_regions or {}
         self.fields: tuple[str, ...] = TEXT_FIELDS
+        self._texts = {field: getattr(ad, field) for field in TEXT_FIELDS}
         self._views: dict[str, NormalizedText] = {}
         self._region: str | None = None
 
@@ -72,13 +150,13 @@ class ExtractionContext:
         return source or self.default_region
 
     def text(self, field: str) -> str:
-        """The original text of ``field``."""
-        return self.ad.text_of(field)
+        """The original text of ``field`` (one of ``TEXT_FIELDS``; KeyError otherwise)."""
+        return self._texts[field]
 
     def view(self, field: str) -> NormalizedText:
         """The normalized view of ``field`` with its offset map back to the original."""
         nt = self._views.get(field)
         if nt is None:
-            nt = normalize(self.ad.text_of(field))
+            nt = normalize(self._texts[field])
             self._views[field] = nt
         return nt

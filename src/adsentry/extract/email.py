@@ -38,7 +38,7 @@ import re
 from typing import Final
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext
+from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
 from adsentry.model import Entity
 
 __all__ = ["PROVIDERS", "TLDS", "extract_emails", "find_emails"]
@@ -254,5 +254,12 @@ def extract_emails(ctx: ExtractionContext) -> list[Entity]:
             continue
         text = ctx.text(field)
         if text:
-            out.extend(find_emails(text, field))
+            memo = scoped(_MEMOS, field)
+            found = memo.get(text)
+            if found is None:
+                found = memo.put(text, tuple(find_emails(text, field)))
+            out.extend(found)
     return out
+
+
+_MEMOS: dict[str, FieldMemo[tuple[Entity, ...]]] = {}  # field -> text -> e-mails

@@ -67,11 +67,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Sequence
 from itertools import accumulate
 from typing import Final, NamedTuple
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext
+from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
 from adsentry.model import Entity
 
 __all__ = ["STOPWORDS", "extract_handles", "find_handles"]
@@ -524,17 +525,39 @@ def extract_handles(ctx: ExtractionContext) -> list[Entity]:
     :data:`_FIELD_BREAK` (one lower-casing and one regex pass per ad); no rule reads
     across that character, and spans are mapped back to each field.
     """
-    out: list[Entity] = []
-    names = [f for f in ctx.fields if f != "url"]
+    names = tuple(f for f in ctx.fields if f != "url")
     texts = [ctx.text(f) for f in names]
+    # The texts as one string that tells them apart (their lengths first).
+    key = ",".join([str(len(t)) for t in texts]) + ":" + "".join(texts)
+    memo = scoped(_MEMOS, names)
+    found = memo.get(key)
+    if found is None:
+        found = memo.put(key, tuple(_scan_fields(names, texts)))
+    out = list(found)
+    if "url" in ctx.fields:
+        url = ctx.text("url")
+        if url:
+            memo = scoped(_MEMOS, ("url",))
+            found = memo.get(url)
+            if found is None:
+                found = memo.put(
+                    url, tuple(_entity(h, "url", url) for h in _scan(url, urls_only=True))
+                )
+            out.extend(found)
+    return out
+
+
+# field names -> their texts -> handles
+_MEMOS: dict[tuple[str, ...], FieldMemo[tuple[Entity, ...]]] = {}
+
+
+def _scan_fields(names: Sequence[str], texts: Sequence[str]) -> list[Entity]:
+    """Handles of the fields ``names`` (their ``texts``), scanned as one joined string."""
+    out: list[Entity] = []
     joined = _FIELD_BREAK.join(texts)
     if joined.strip(_FIELD_BREAK):
         starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
         for hit in _scan(joined):
             i = bisect_right(starts, hit.start) - 1
             out.append(_entity(hit, names[i], texts[i], starts[i]))
-    if "url" in ctx.fields:
-        url = ctx.text("url")
-        if url:
-            out.extend(_entity(h, "url", url) for h in _scan(url, urls_only=True))
     return out

@@ -24,9 +24,10 @@ from __future__ import annotations
 import re
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext
+from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
 from adsentry.gazetteer import find_mentions
 from adsentry.model import Entity
+from adsentry.text import NormalizedText
 
 _FIELDS = ("title", "body")
 
@@ -66,22 +67,35 @@ def boilerplate_start(title: str) -> int:
 def extract_locations(ctx: ExtractionContext) -> list[Entity]:
     """Places in the title and body where the person is, works or travels to."""
     out: list[Entity] = []
+    region = ctx.default_region
     for field in _FIELDS:
         original = ctx.text(field)
         if not original:
             continue
-        nt = ctx.view(field)
-        view = nt.text
-        if field == "title":
-            view = view[: boilerplate_start(view)]
-        for m in find_mentions(view, ctx.default_region):
-            if m.role != "place":
-                continue
-            start, end = nt.to_original(m.start, m.end)
-            written = original[start:end]
-            out.append(
-                Entity(
-                    "location", m.place.normalized, field, start, end, written, False, "location"
-                )
-            )
+        memo = scoped(_MEMOS, (field, region))
+        found = memo.get(original)
+        if found is None:
+            found = memo.put(original, tuple(_scan(field, ctx.view(field), region)))
+        out.extend(found)
+    return out
+
+
+# (field, default region) -> text -> places
+_MEMOS: dict[tuple[str, str], FieldMemo[tuple[Entity, ...]]] = {}
+
+
+def _scan(field: str, nt: NormalizedText, region: str) -> list[Entity]:
+    """The places of one field's view, as entities with original spans."""
+    view = nt.text
+    if field == "title":
+        view = view[: boilerplate_start(view)]
+    out: list[Entity] = []
+    for m in find_mentions(view, region):
+        if m.role != "place":
+            continue
+        start, end = nt.to_original(m.start, m.end)
+        written = nt.original[start:end]
+        out.append(
+            Entity("location", m.place.normalized, field, start, end, written, False, "location")
+        )
     return out

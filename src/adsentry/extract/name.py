@@ -77,7 +77,7 @@ from importlib import resources
 from itertools import accumulate, compress
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext
+from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
 from adsentry.model import Entity
 
 __all__ = ["NAME_FIELDS", "Lexicons", "extract_names", "lexicons"]
@@ -770,9 +770,18 @@ def extract_names(ctx: ExtractionContext) -> list[Entity]:
         text = ctx.text(field)
         if not text:
             continue
-        for start, end in _names_in(text, lex, field == "title"):
-            written = text[start:end]
-            out.append(
-                Entity("name", _normalize(written), field, start, end, written, False, "name")
+        memo = scoped(_MEMOS, field)
+        found = memo.get(text)
+        if found is None:
+            found = memo.put(
+                text,
+                tuple(
+                    Entity("name", _normalize(text[s:e]), field, s, e, text[s:e], False, "name")
+                    for s, e in _names_in(text, lex, field == "title")
+                ),
             )
+        out.extend(found)
     return out
+
+
+_MEMOS: dict[str, FieldMemo[tuple[Entity, ...]]] = {}  # field -> text -> names

@@ -42,7 +42,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext
+from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
 from adsentry.model import Entity
 from adsentry.text import NormalizedText
 
@@ -67,6 +67,11 @@ _CONTACT = re.compile(
 )
 _GROUP = re.compile(r"(?<![\d])\d{3,4}(?![\d])")
 _NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
+# phonenumbers' is_valid_number finds a +1 number's region by trying the NANP regions
+# in this order, then validates the number again for that region. The first region
+# (US, the main country: no leading-digits rule) accepts exactly the numbers it
+# validates, so "valid for it" already means "valid", at half the cost.
+_NANP_FIRST = phonenumbers.region_codes_for_country_code(1)[0]
 _MIN_DIGITS = 7  # shortest national significant number worth trying
 _MAX_DIGITS = 15  # ITU-T E.164: at most 15 digits with the country code
 _SPLIT_GAP = 40  # characters of words allowed between the groups of a split number
@@ -90,7 +95,12 @@ def _parse(digits: str, region: str) -> tuple[str, str] | None:
             return None
         if num.country_code == 1 and not _NANP.fullmatch(str(num.national_number)):
             return None
-    if not phonenumbers.is_possible_number(num) or not phonenumbers.is_valid_number(num):
+    if not phonenumbers.is_possible_number(num):
+        return None
+    if not (
+        (num.country_code == 1 and phonenumbers.is_valid_number_for_region(num, _NANP_FIRST))
+        or phonenumbers.is_valid_number(num)
+    ):
         return None
     nsn = phonenumbers.national_significant_number(num)
     if _periodic(nsn):
@@ -246,32 +256,56 @@ def extract_phones(ctx: ExtractionContext) -> list[Entity]:
     Returns Entities of kind ``phone``; ``ad.<field>[start:end] == text`` holds.
     """
     out: list[Entity] = []
-    regions: list[str] | None = None
+    regions: tuple[str, ...] | None = None  # decided when a field may hold a phone
     for field in ctx.fields:
         original = ctx.text(field)
         if not original:
             continue
-        nt = ctx.view(field)
-        view = nt.text
-        n_digits = len(_DIGIT.findall(view))
-        if n_digits < _MIN_DIGITS:
-            continue
         if regions is None:
-            regions = _regions(ctx)
-        masked = _mask_url_ids(view) if field == "url" else view
-        used: list[tuple[int, int]] = []
-        for rs, re_ in _runs(masked, field):
-            run = masked[rs:re_]
-            if _DATE.search(run):  # dates are masked inside runs only: runs are short
-                masked = masked[:rs] + _mask_dates(run) + masked[re_:]
-                subruns = [(rs + a, rs + b) for a, b in _runs(masked[rs:re_], field)]
-            else:
-                subruns = [(rs, re_)]
-            for ss, se in subruns:
-                used.extend(_numbers_in_run(nt, masked, field, ss, se, regions, out))
-        if n_digits - sum(len(_DIGIT.findall(view, s, e)) for s, e in used) >= 10:
-            # enough digits left over for a number split into groups a few words apart
-            out.extend(_split_groups(nt, masked, field, used, regions))
+            digits_memo = scoped(_ENOUGH_DIGITS, field)
+            enough = digits_memo.get(original)
+            if enough is None:
+                n_digits = len(_DIGIT.findall(ctx.view(field).text))
+                enough = digits_memo.put(original, n_digits >= _MIN_DIGITS)
+            if not enough:
+                continue
+            regions = tuple(_regions(ctx))
+        memo = scoped(_MEMOS, (field, regions))
+        found = memo.get(original)
+        if found is None:
+            found = memo.put(original, tuple(_scan(field, ctx.view(field), regions)))
+        out.extend(found)
+    return out
+
+
+# (field, regions) -> text -> phones
+_MEMOS: dict[tuple[str, tuple[str, ...]], FieldMemo[tuple[Entity, ...]]] = {}
+# Whether a text's view has digits enough for a phone (the ad's regions are decided
+# only then: that costs a gazetteer look-up).
+_ENOUGH_DIGITS: dict[str, FieldMemo[bool]] = {}  # field -> text -> bool
+
+
+def _scan(field: str, nt: NormalizedText, regions: Sequence[str]) -> list[Entity]:
+    """Phone numbers in one field's view, read in ``regions``, with original spans."""
+    out: list[Entity] = []
+    view = nt.text
+    n_digits = len(_DIGIT.findall(view))
+    if n_digits < _MIN_DIGITS:
+        return out
+    masked = _mask_url_ids(view) if field == "url" else view
+    used: list[tuple[int, int]] = []
+    for rs, re_ in _runs(masked, field):
+        run = masked[rs:re_]
+        if _DATE.search(run):  # dates are masked inside runs only: runs are short
+            masked = masked[:rs] + _mask_dates(run) + masked[re_:]
+            subruns = [(rs + a, rs + b) for a, b in _runs(masked[rs:re_], field)]
+        else:
+            subruns = [(rs, re_)]
+        for ss, se in subruns:
+            used.extend(_numbers_in_run(nt, masked, field, ss, se, regions, out))
+    if n_digits - sum(len(_DIGIT.findall(view, s, e)) for s, e in used) >= 10:
+        # enough digits left over for a number split into groups a few words apart
+        out.extend(_split_groups(nt, masked, field, used, regions))
     return out
 
 
@@ -305,8 +339,11 @@ def _numbers_in_run(
 
 
 def _regions(ctx: ExtractionContext) -> list[str]:
-    order = [ctx.phone_region(), ctx.source_regions.get(ctx.ad.source), ctx.default_region]
-    return list(dict.fromkeys(r for r in order if r))
+    regions: list[str] = []
+    for region in (ctx.phone_region(), ctx.source_regions.get(ctx.ad.source), ctx.default_region):
+        if region and region not in regions:
+            regions.append(region)
+    return regions
 
 
 def _entity(nt: NormalizedText, field: str, vstart: int, vend: int, e164: str, nsn: str) -> Entity:

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext
+from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
 from adsentry.model import Entity
 from adsentry.text import NormalizedText, lower_same_length
 
@@ -785,7 +785,16 @@ def extract_prices(ctx: ExtractionContext) -> list[Entity]:
     for name in ctx.fields:
         if name == "url":
             continue
-        if not ctx.text(name):
+        text = ctx.text(name)
+        if not text:
             continue
-        out.extend(_scan(name, ctx.view(name), region))
+        memo = scoped(_MEMOS, (name, region))
+        found = memo.get(text)
+        if found is None:
+            found = memo.put(text, tuple(_scan(name, ctx.view(name), region)))
+        out.extend(found)
     return out
+
+
+# (field, default region) -> text -> prices
+_MEMOS: dict[tuple[str, str], FieldMemo[tuple[Entity, ...]]] = {}

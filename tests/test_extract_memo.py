@@ -1,0 +1,70 @@
+"""Tests for the extractors' memos of fields seen before (adsentry.extract.context).
+
+A repost (same texts, new id) must give the same entities as the first sight, and
+whatever a result depends on besides the text (the ad's phone region, the default
+region) must keep two ads apart. The ad texts are made up.
+"""
+
+from __future__ import annotations
+
+from adsentry.extract import extract_all
+from adsentry.extract.context import FieldMemo, clear_memos
+from adsentry.model import Ad, Entity
+
+BODY = "Hi I'm Mia 💋 new in town, call 0412 345 678 or 619-555-0142, 150 roses/hh, IG: mia.x"
+
+
+def _ad(ad_id: str, location: str = "San Diego", body: str = BODY) -> Ad:
+    return Ad(ad_id=ad_id, source="test", title="Mia - 22", body=body, location=location)
+
+
+def _plain(entities: list[Entity]) -> list[tuple[object, ...]]:
+    return [(e.kind, str(e.value), e.field, e.start, e.end, e.text) for e in entities]
+
+
+def test_a_repost_gives_what_the_first_sight_gave() -> None:
+    clear_memos()
+    first = extract_all(_ad("a"))
+    again = extract_all(_ad("b"))
+    assert again == first
+    clear_memos()
+    assert extract_all(_ad("c")) == first  # and the same as computed afresh
+
+
+def test_the_phone_region_keeps_reposts_in_other_countries_apart() -> None:
+    clear_memos()
+    us = {e.value for e in extract_all(_ad("us", location="San Diego")) if e.kind == "phone"}
+    au = {e.value for e in extract_all(_ad("au", location="Melbourne")) if e.kind == "phone"}
+    assert us == {"+16195550142"}
+    assert "+61412345678" in au
+
+
+def test_the_default_region_keeps_ads_apart() -> None:
+    clear_memos()
+    body = "150 roses"
+    us = [e.value for e in extract_all(_ad("us", body=body), region="US") if e.kind == "price"]
+    dk = [e.value for e in extract_all(_ad("dk", body=body), region="DK") if e.kind == "price"]
+    assert [v["currency"] for v in us] == ["USD"]  # type: ignore[index]
+    assert [v["currency"] for v in dk] == ["DKK"]  # type: ignore[index]
+
+
+def test_memo_keeps_at_most_maxsize_texts_and_the_recently_used_ones() -> None:
+    memo: FieldMemo[tuple[Entity, ...]] = FieldMemo(maxsize=4)  # two generations of 2
+    assert memo.put("a", ()) == ()
+    memo.put("b", ())
+    memo.put("c", ())  # a and b become the older generation
+    assert memo.get("a") == ()  # used again: moves to the newer one
+    memo.put("d", ())  # c and a become the older generation, b is dropped
+    assert memo.get("b") is None
+    assert memo.get("a") == () and memo.get("c") == () and memo.get("d") == ()
+    memo.clear()
+    assert memo.get("d") is None
+
+
+def test_spans_stay_honest_when_served_from_the_memo() -> None:
+    clear_memos()
+    extract_all(_ad("a"))
+    ad = _ad("b")
+    for e in extract_all(ad):
+        assert getattr(ad, e.field)[e.start : e.end] == e.text
+    assert _plain(extract_all(ad)) == _plain(extract_all(_ad("c")))
