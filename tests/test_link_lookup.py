@@ -72,3 +72,19 @@ def test_features_of_indexed_ads_are_those_of_their_texts() -> None:
     for pk, t in [*stored, (99, ts[15])]:
         assert lookup.features(pk) == features_of([t])[0]
     assert lookup.features(12345) is None
+
+
+def test_similarities_over_held_features_equal_the_reference() -> None:
+    from adsentry.link.templates import features
+
+    ts = texts(40, 4)
+    stored = [(10 + i, t) for i, t in enumerate(ts[:30])]
+    lookup = TemplateLookup.build(stored)
+    lookup.add(77, ts[30])
+    pks = [pk for pk, _ in stored] + [77, 12345]
+    for query in ts[31:36]:
+        got = lookup.similarities(features(query), pks)
+        assert got[-1] is None  # not indexed
+        for pk, sim in zip(pks[:-1], got[:-1], strict=True):
+            text = dict([*stored, (77, ts[30])])[pk]
+            assert sim is not None and abs(sim - similarity(query, text)) < 1e-12

@@ -21,15 +21,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from adsentry.extract import extract_all
 from adsentry.io.quarantine import QuarantineFile, quarantine_path
 from adsentry.io.readers import AdReader, ReadStats, Rejected, read_batches
-from adsentry.link.networks import LinkReport, relink
 from adsentry.model import Ad, Entity, Indicator
-from adsentry.score import ScoreReport, ScoreSettings, rescore
-from adsentry.store import Store
+
+if TYPE_CHECKING:  # the corpus stages load scipy and SQLAlchemy: not at import time,
+    # so that `adsentry extract`, which runs only the per-ad stages, starts fast
+    from adsentry.link.networks import LinkReport
+    from adsentry.score import ScoreReport, ScoreSettings
+    from adsentry.store import Store
 
 T = TypeVar("T")
 
@@ -309,6 +312,9 @@ def analyze(
         if progress is not None:
             progress(done, total, report.ads_read)
     if report.stored or report.new_versions or not store.links_are_current():
+        from adsentry.link.networks import relink
+        from adsentry.score import ScoreSettings, rescore
+
         report.link = relink(store)
         report.score = rescore(store, score_settings or ScoreSettings())
     report.seconds = time.perf_counter() - started

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
-from adsentry.link.lookup import TemplateLookup, similarity_to
+from adsentry.link.lookup import TemplateLookup
 from adsentry.link.networks import MASKS, ad_key, masked_text, network_id_of
 from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
 from adsentry.model import Ad, Entity
@@ -144,13 +144,13 @@ class Screener:
         queries = self.lookup.query_many(texts, limit=_CANDIDATES)
         linked: list[dict[int, float]] = []
         for (cands, feats), key in zip(queries, own, strict=True):
-            stored = [(pk, f) for pk in cands if (f := self.lookup.features(pk)) is not None]
-            sims = similarity_to(feats, [f for _, f in stored], self.params)
+            sims = self.lookup.similarities(feats, cands)
             linked.append(
                 {
                     pk: sim
-                    for (pk, _f), sim in zip(stored, sims, strict=True)
-                    if sim >= self.params.threshold
+                    for pk, sim in zip(cands, sims, strict=True)
+                    if sim is not None
+                    and sim >= self.params.threshold
                     and pk != own_pk.get(key)
                     and pk not in self._superseded
                 }

@@ -144,17 +144,17 @@ class TemplateLookup:
         then by pk; at most ``limit``."""
         return self.query(text, limit)[0]
 
-    def query(self, text: str, limit: int = 64) -> tuple[list[int], SetFeatures]:
+    def query(self, text: str, limit: int = 64) -> tuple[list[int], Features]:
         """:meth:`candidates` of ``text`` and its features (for verifying them with
-        :func:`similarity_to`), from one analysis of the text."""
+        :meth:`similarities`), from one analysis of the text."""
         a = _analyze_batch([text], self.params.ngram)
-        feats = as_sets(_row_features(a, 0))
+        feats = _row_features(a, 0)
         if not _eligible(a, self.params)[0]:
             return [], feats
         sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
         return self._lookup(_band_ints(sig, self.params)[0], limit), feats
 
-    def query_many(self, texts: list[str], limit: int = 64) -> list[tuple[list[int], SetFeatures]]:
+    def query_many(self, texts: list[str], limit: int = 64) -> list[tuple[list[int], Features]]:
         """:meth:`query` of several texts, from one batch analysis."""
         if not texts:
             return []
@@ -164,9 +164,50 @@ class TemplateLookup:
         band_of = dict(zip(ok.tolist(), keys, strict=True))
         out = []
         for i in range(len(texts)):
-            feats = as_sets(_row_features(a, i))
+            feats = _row_features(a, i)
             k = band_of.get(i)
             out.append(([] if k is None else self._lookup(k, limit), feats))
+        return out
+
+    def similarities(self, feats: Features, pks: list[int]) -> list[float | None]:
+        """:func:`adsentry.link.templates.similarity` of a text (its ``feats``) to each
+        indexed ad of ``pks`` (None for an ad not indexed), computed over the held
+        features in a few array operations (no set is built per candidate)."""
+        out: list[float | None] = [None] * len(pks)
+        rows, at = [], []
+        for j, pk in enumerate(pks):
+            extra = self._extra_feats.get(pk)
+            if extra is not None:
+                out[j] = similarity_to(as_sets(feats), [extra], self.params)[0]
+            elif (i := self._row_of.get(pk)) is not None:
+                rows.append(i)
+                at.append(j)
+        if not rows:
+            return out
+        r = np.asarray(rows, dtype=np.int64)
+        n = len(r)
+        counts, sizes = [], []
+        for k, mine in enumerate((feats.terms, feats.digits, feats.names)):
+            starts = self._ptr[k][r]
+            lens = self._ptr[k][r + 1] - starts
+            idx = np.arange(int(lens.sum())) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+            seg = np.repeat(np.arange(n), lens)
+            hit = np.isin(self._vals[k][idx], mine.astype(np.uint32), assume_unique=False)
+            counts.append(np.bincount(seg[hit], minlength=n).astype(np.int64))
+            sizes.append(lens.astype(np.int64))
+        inter, sd, sn = counts
+        n_d, n_n = len(feats.digits), len(feats.names)
+        sims = _formula(
+            inter,
+            np.full(n, len(feats.terms), dtype=np.int64),
+            sizes[0],
+            sd,
+            n_d + sizes[1] - 2 * sd,
+            n_n + sizes[2] - 2 * sn,
+            self.params,
+        ).tolist()
+        for j, sim in zip(at, sims, strict=True):
+            out[j] = sim
         return out
 
     def _lookup(self, keys: NDArray[np.uint64], limit: int) -> list[int]:
