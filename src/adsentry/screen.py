@@ -60,7 +60,7 @@ def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEnt
 
 #: Template candidates verified per screened ad: the stored ads sharing the most LSH
 #: bands with it (one verified link is enough to name the template and its network).
-_CANDIDATES = 24
+_CANDIDATES = 10
 
 
 class Screener:
