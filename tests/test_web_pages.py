@@ -429,3 +429,30 @@ def test_shown_value_of_a_price() -> None:
     )
     assert shown_value("price", {"amount": 80.5, "currency": "", "minutes": None}) == "80.5"
     assert shown_value("age", 21) == "21"
+
+
+def test_page_cache_is_bounded_and_follows_the_data() -> None:
+    from adsentry.web.views import PageCache
+
+    class FakeStore:
+        version = (1, "1")
+
+        def data_version(self):  # type: ignore[no-untyped-def]
+            return self.version
+
+    store = FakeStore()
+    cache = PageCache(max_entries=2)
+    calls: list[str] = []
+
+    def compute(name: str):  # type: ignore[no-untyped-def]
+        return lambda: calls.append(name) or name.upper()
+
+    assert cache.get(store, "a", compute("a")) == "A"  # type: ignore[arg-type]
+    assert cache.get(store, "a", compute("a")) == "A"  # type: ignore[arg-type]
+    cache.get(store, "b", compute("b"))  # type: ignore[arg-type]
+    cache.get(store, "c", compute("c"))  # type: ignore[arg-type]  # evicts a
+    cache.get(store, "a", compute("a"))  # type: ignore[arg-type]
+    assert calls == ["a", "b", "c", "a"]
+    store.version = (2, "2")  # more ads stored: everything is recomputed
+    cache.get(store, "a", compute("a"))  # type: ignore[arg-type]
+    assert calls == ["a", "b", "c", "a", "a"]

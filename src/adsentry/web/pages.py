@@ -76,6 +76,25 @@ def _store(request: Request) -> Any:
     return request.app.state.store
 
 
+def _network_view(request: Request, network_id: str) -> dict[str, Any]:
+    """:func:`views.network_view` through the page cache (a large network's view costs
+    a few hundred ms; its page, graph and exports reuse it until the data changes)."""
+    store = _store(request)
+    view: dict[str, Any] = _cache(request).get(
+        store, f"network:{network_id}", lambda: views.network_view(store, network_id)
+    )
+    return view
+
+
+def _network_export(request: Request, network_id: str) -> dict[str, Any]:
+    """:func:`views.network_export` through the page cache."""
+    store = _store(request)
+    export: dict[str, Any] = _cache(request).get(
+        store, f"export:{network_id}", lambda: views.network_export(store, network_id)
+    )
+    return export
+
+
 def _cache(request: Request) -> views.PageCache:
     cache = getattr(request.app.state, "page_cache", None)
     if cache is None:
@@ -272,7 +291,7 @@ def api_identifier(request: Request, kind: str, value: str) -> Any:
 def network_page(request: Request, network_id: str) -> HTMLResponse:
     """A network: graph, summary, timeline, cities, templates, assessment, exports."""
     try:
-        v = views.network_view(_store(request), network_id)
+        v = _network_view(request, network_id)
     except views.NotFound as exc:
         return not_found_page(request, str(exc))
     chart = timeline_svg((t["day"], t["ads"]) for t in v["timeline"])
@@ -285,7 +304,7 @@ def network_page(request: Request, network_id: str) -> HTMLResponse:
 )
 def api_network_graph(request: Request, network_id: str) -> Any:
     try:
-        return views.network_view(_store(request), network_id)["graph"]
+        return _network_view(request, network_id)["graph"]
     except views.NotFound as exc:
         return _json_404(str(exc))
 
@@ -320,7 +339,7 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...], filename: str) ->
 def network_ads_csv(request: Request, network_id: str) -> Response:
     """The network's ads as CSV (with raw_sha256 and ingested_at)."""
     try:
-        x = views.network_export(_store(request), network_id)
+        x = _network_export(request, network_id)
     except views.NotFound as exc:
         return not_found_page(request, str(exc))
     return _csv(x["ads"], views.ADS_COLUMNS, f"{network_id}-ads.csv")
@@ -330,7 +349,7 @@ def network_ads_csv(request: Request, network_id: str) -> Response:
 def network_links_csv(request: Request, network_id: str) -> Response:
     """The network's links (ad-identifier, ad-template) with their evidence as CSV."""
     try:
-        x = views.network_export(_store(request), network_id)
+        x = _network_export(request, network_id)
     except views.NotFound as exc:
         return not_found_page(request, str(exc))
     return _csv(x["links"], views.LINKS_COLUMNS, f"{network_id}-links.csv")
@@ -340,7 +359,7 @@ def network_links_csv(request: Request, network_id: str) -> Response:
 def network_json(request: Request, network_id: str) -> Response:
     """The network's summary, assessment, templates, ads and links as one JSON file."""
     try:
-        x = views.network_export(_store(request), network_id)
+        x = _network_export(request, network_id)
     except views.NotFound as exc:
         return not_found_page(request, str(exc))
     return Response(
@@ -355,7 +374,7 @@ def network_report(request: Request, network_id: str) -> HTMLResponse:
     """A printable evidence report: summary, assessment, links and every ad's
     raw_sha256 and ingest time."""
     try:
-        x = views.network_export(_store(request), network_id)
+        x = _network_export(request, network_id)
     except views.NotFound as exc:
         return not_found_page(request, str(exc))
     made = datetime.now(UTC).isoformat(timespec="seconds")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,24 +70,31 @@ def _plausible(*parts: str) -> bool:
 
 
 class PageCache:
-    """Figures that need a pass over the corpus, kept until the data changes (more
-    ads stored, links rebuilt): one entry per name, checked against
-    :meth:`Store.data_version` (two index reads) on every use. Thread-safe."""
+    """Values that cost a pass over many rows (corpus figures, a large network's
+    view), kept until the data changes (more ads stored, links rebuilt): checked
+    against :meth:`Store.data_version` (two index reads) on every use; at most
+    ``max_entries``, the least recently used dropped first. Thread-safe. Callers must
+    not change a value they get."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = 256) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[Any, Any]] = {}
+        self._entries: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+        self.max_entries = max_entries
 
     def get(self, store: Store, name: str, compute: Callable[[], Any]) -> Any:
         """The cached value of ``name``, recomputed with ``compute`` when stale."""
         version = store.data_version()
         with self._lock:
             hit = self._entries.get(name)
-        if hit is not None and hit[0] == version:
-            return hit[1]
+            if hit is not None and hit[0] == version:
+                self._entries.move_to_end(name)
+                return hit[1]
         value = compute()
         with self._lock:
             self._entries[name] = (version, value)
+            self._entries.move_to_end(name)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
         return value
 
 
