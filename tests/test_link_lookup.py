@@ -88,3 +88,19 @@ def test_similarities_over_held_features_equal_the_reference() -> None:
         for pk, sim in zip(pks[:-1], got[:-1], strict=True):
             text = dict([*stored, (77, ts[30])])[pk]
             assert sim is not None and abs(sim - similarity(query, text)) < 1e-12
+
+
+def test_similarities_of_many_texts_at_once_equal_one_by_one() -> None:
+    from adsentry.link.templates import features
+
+    ts = texts(40, 5)
+    lookup = TemplateLookup.build([(10 + i, t) for i, t in enumerate(ts[:30])])
+    lookup.add(77, ts[30])
+    rnd = random.Random(0)
+    items = [
+        (features(q), rnd.sample([*range(10, 40), 77, 555], k=rnd.randint(0, 12)))
+        for q in [*ts[31:38], "tiny"]
+    ]
+    together = lookup.similarities_many(items)
+    assert together == [lookup.similarities(f, pks) for f, pks in items]
+    assert together == [[lookup.similarities(f, [pk])[0] for pk in pks] for f, pks in items]

@@ -143,8 +143,8 @@ class Screener:
         texts = [masked_text(*_link_view(d.ad, d.entities)) for d in docs]
         queries = self.lookup.query_many(texts, limit=_CANDIDATES)
         linked: list[dict[int, float]] = []
-        for (cands, feats), key in zip(queries, own, strict=True):
-            sims = self.lookup.similarities(feats, cands)
+        all_sims = self.lookup.similarities_many([(f, c) for c, f in queries])
+        for (cands, _feats), key, sims in zip(queries, own, all_sims, strict=True):
             linked.append(
                 {
                     pk: sim

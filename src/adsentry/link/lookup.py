@@ -161,59 +161,99 @@ class TemplateLookup:
         a = _analyze_batch(texts, self.params.ngram)
         ok = np.flatnonzero(_eligible(a, self.params))
         keys = _band_ints(_signatures(a.shingles, ok, self.params), self.params)
-        band_of = dict(zip(ok.tolist(), keys, strict=True))
+        salted = keys ^ self._salt  # (len(ok), bands)
+        lo = np.searchsorted(self._keys, salted.ravel(), side="left").reshape(salted.shape)
+        hi = np.searchsorted(self._keys, salted.ravel(), side="right").reshape(salted.shape)
+        row_of = {i: j for j, i in enumerate(ok.tolist())}
         out = []
         for i in range(len(texts)):
             feats = _row_features(a, i)
-            k = band_of.get(i)
-            out.append(([] if k is None else self._lookup(k, limit), feats))
+            j = row_of.get(i)
+            cands = [] if j is None else self._ranked(salted[j], lo[j], hi[j], limit)
+            out.append((cands, feats))
         return out
 
     def similarities(self, feats: Features, pks: list[int]) -> list[float | None]:
         """:func:`adsentry.link.templates.similarity` of a text (its ``feats``) to each
         indexed ad of ``pks`` (None for an ad not indexed), computed over the held
-        features in a few array operations (no set is built per candidate)."""
-        out: list[float | None] = [None] * len(pks)
-        rows, at = [], []
-        for j, pk in enumerate(pks):
-            extra = self._extra_feats.get(pk)
-            if extra is not None:
-                out[j] = similarity_to(as_sets(feats), [extra], self.params)[0]
-            elif (i := self._row_of.get(pk)) is not None:
-                rows.append(i)
-                at.append(j)
-        if not rows:
+        features (no set is built per candidate)."""
+        return self.similarities_many([(feats, pks)])[0]
+
+    def similarities_many(
+        self, items: list[tuple[Features, list[int]]]
+    ) -> list[list[float | None]]:
+        """:meth:`similarities` of several texts, each to its own candidates, in one
+        set of array operations for all the (text, candidate) pairs: the term ids of
+        both sides are tagged with the pair's number (``pair << 32 | id``) so that one
+        sorted intersection counts the shared ids of every pair."""
+        out: list[list[float | None]] = [[None] * len(pks) for _, pks in items]
+        pair_row, pair_item, pair_at = [], [], []
+        for n_item, (feats, pks) in enumerate(items):
+            for j, pk in enumerate(pks):
+                extra = self._extra_feats.get(pk)
+                if extra is not None:
+                    out[n_item][j] = similarity_to(as_sets(feats), [extra], self.params)[0]
+                elif (i := self._row_of.get(pk)) is not None:
+                    pair_row.append(i)
+                    pair_item.append(n_item)
+                    pair_at.append(j)
+        if not pair_row:
             return out
-        r = np.asarray(rows, dtype=np.int64)
+        r = np.asarray(pair_row, dtype=np.int64)
+        owner = np.asarray(pair_item, dtype=np.int64)
         n = len(r)
-        counts, sizes = [], []
-        for k, mine in enumerate((feats.terms, feats.digits, feats.names)):
+        pair_ids = np.arange(n, dtype=np.uint64)
+        counts, sizes, mine_sizes = [], [], []
+        for k in range(3):
+            mine = [(f.terms, f.digits, f.names)[k] for f, _ in items]
+            mine_len = np.asarray([len(m) for m in mine], dtype=np.int64)[owner]
             starts = self._ptr[k][r]
             lens = self._ptr[k][r + 1] - starts
             idx = np.arange(int(lens.sum())) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
-            seg = np.repeat(np.arange(n), lens)
-            hit = np.isin(self._vals[k][idx], mine.astype(np.uint32), assume_unique=False)
-            counts.append(np.bincount(seg[hit], minlength=n).astype(np.int64))
+            theirs = (np.repeat(pair_ids, lens) << np.uint64(32)) | self._vals[k][idx].astype(
+                np.uint64
+            )
+            ours = np.concatenate(
+                [
+                    (pair_ids[owner == t][:, None] << np.uint64(32)) | m.astype(np.uint64)[None, :]
+                    for t, m in enumerate(mine)
+                    if len(m) and (owner == t).any()
+                ]
+                or [np.zeros((0, 0), dtype=np.uint64)],
+                axis=None,
+            )
+            shared = np.intersect1d(theirs, ours, assume_unique=True)
+            counts.append(np.bincount((shared >> np.uint64(32)).astype(np.int64), minlength=n))
             sizes.append(lens.astype(np.int64))
+            mine_sizes.append(mine_len)
         inter, sd, sn = counts
-        n_d, n_n = len(feats.digits), len(feats.names)
         sims = _formula(
             inter,
-            np.full(n, len(feats.terms), dtype=np.int64),
+            mine_sizes[0],
             sizes[0],
             sd,
-            n_d + sizes[1] - 2 * sd,
-            n_n + sizes[2] - 2 * sn,
+            mine_sizes[1] + sizes[1] - 2 * sd,
+            mine_sizes[2] + sizes[2] - 2 * sn,
             self.params,
         ).tolist()
-        for j, sim in zip(at, sims, strict=True):
-            out[j] = sim
+        for n_item, j, sim in zip(pair_item, pair_at, sims, strict=True):
+            out[n_item][j] = sim
         return out
 
     def _lookup(self, keys: NDArray[np.uint64], limit: int) -> list[int]:
         salted = keys ^ self._salt
         lo = np.searchsorted(self._keys, salted, side="left")
         hi = np.searchsorted(self._keys, salted, side="right")
+        return self._ranked(salted, lo, hi, limit)
+
+    def _ranked(
+        self,
+        salted: NDArray[np.uint64],
+        lo: NDArray[np.int64],
+        hi: NDArray[np.int64],
+        limit: int,
+    ) -> list[int]:
+        """Candidates from the runs ``[lo, hi)`` of one text's salted keys."""
         hit = hi > lo
         starts, lens = lo[hit], (hi - lo)[hit]
         # every position of every matching run, without a Python loop
