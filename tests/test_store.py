@@ -81,7 +81,7 @@ def test_fulltext_and_entity_lookup(tmp_path: Path) -> None:
     assert [a.ad_id for a in store.search_text("cafe")] == ["3"]  # diacritics folded
     assert sorted(a.ad_id for a in store.ads_with_entity("phone", "+16195550142")) == ["1", "2"]
     assert store.top_values("phone") == [("+16195550142", 2)]
-    with pytest.raises(StoreError, match="cannot parse search query"):
+    with pytest.raises(StoreError, match="cannot parse the search query"):
         store.search_text('"unbalanced')
 
 

@@ -351,3 +351,14 @@ def test_screening_in_a_batch_gives_each_ad_its_answer_alone(db: Path) -> None:
     assert g1 is not None and g1["size"] == 3
     assert {"kind": "phone", "value": "+16195550142", "ads": 2} in g1["evidence"]
     assert [e["kind"] for e in together[3]["network"]["evidence"]] == ["phone", "template"]
+
+
+def test_lone_surrogates_are_repaired_not_a_500(client: TestClient) -> None:
+    body = (
+        b'{"id": "s1", "title": "x\\ud83d", "body": "\\ud800 call 212-555-0100", "foo": "\\udc80"}'
+    )
+    r = client.post(
+        "/v1/screen", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    assert [e["value"] for e in r.json()["entities"] if e["kind"] == "phone"] == ["+12125550100"]

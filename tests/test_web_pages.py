@@ -456,3 +456,11 @@ def test_page_cache_is_bounded_and_follows_the_data() -> None:
     store.version = (2, "2")  # more ads stored: everything is recomputed
     cache.get(store, "a", compute("a"))  # type: ignore[arg-type]
     assert calls == ["a", "b", "c", "a", "a"]
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "100001"])
+def test_a_bad_page_number_is_a_clear_message_on_the_page(client: TestClient, page: str) -> None:
+    r = client.get(f"/search?q=mia&page={page}")
+    assert r.status_code == 400
+    assert "text/html" in r.headers["content-type"]
+    assert "The page must be a whole number from 1 to 100,000." in r.text

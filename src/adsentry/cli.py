@@ -603,7 +603,7 @@ def network(
             return items
 
         s = detail["summary"]
-        span = f"{s['first_seen']} to {s['last_seen']}"
+        span = f"{s['first_seen']} to {s['last_seen']}" if s["first_seen"] else "no dates"
         w(f"network {detail['network_id']}: {s['ads']} ads, {span}\n")
         for label in ("phones", "names", "cities"):
             w(f"  {label} ({len(s[label])}): {', '.join(s[label])}\n")

@@ -467,10 +467,12 @@ def ad_from_record(
     ``images``, ``source``; other keys go to ``site_fields``).
 
     ``source`` overrides the record's; ``default_source`` is used when neither names
-    one. ``raw_sha256`` is the SHA-256 of the record's canonical JSON (sorted keys,
+    one. Strings are repaired as the readers repair them (NUL dropped, lone surrogates
+    replaced by U+FFFD). ``raw_sha256`` is the SHA-256 of the record's canonical JSON (sorted keys,
     UTF-8). Raises :class:`RecordError` with the quarantine reason (``no_text``,
     ``wrong_type``) and a message naming the field.
     """
+    record = _sanitize(record, Counter())  # NUL dropped, lone surrogates to U+FFFD
     raw = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
     sha = hashlib.sha256(raw).hexdigest()
     return _build_ad(record, sha, Counter(), field_map or DEFAULT_FIELD_MAP, source, default_source)

@@ -316,13 +316,14 @@ class Store(ABC):
         """Full-text search over title and body of current ads (the backend's query
         syntax, FTS5 for SQLite). Raises StoreError with the parser's message when the
         query cannot be parsed."""
-        with self._guard(f"searching for {query!r}"), self.engine.connect() as conn:
+        # the query is not repeated in the error: it may hold an identifier
+        with self._guard("searching the full text"), self.engine.connect() as conn:
             pks = self._search_fulltext(conn, query, limit)
             return self._ads_by_pk(conn, pks)
 
     def count_text(self, query: str) -> int:
         """How many current ads :meth:`search_text` would find without a limit."""
-        with self._guard(f"counting matches of {query!r}"), self.engine.connect() as conn:
+        with self._guard("counting full-text matches"), self.engine.connect() as conn:
             return self._count_fulltext(conn, query)
 
     def count_with_entity(self, kind: str, value: Any) -> int:

@@ -76,7 +76,7 @@ class SQLiteStore(Store):
             ).all()
         except OperationalError as exc:
             msg = str(getattr(exc, "orig", exc))
-            raise StoreError(f"cannot parse search query {query!r}: {msg}") from exc
+            raise StoreError(f"cannot parse the search query: {msg}") from exc
         return [r[0] for r in rows]
 
     def _count_fulltext(self, conn: Connection, query: str) -> int:
@@ -90,7 +90,7 @@ class SQLiteStore(Store):
             )
         except OperationalError as exc:
             msg = str(getattr(exc, "orig", exc))
-            raise StoreError(f"cannot parse search query {query!r}: {msg}") from exc
+            raise StoreError(f"cannot parse the search query: {msg}") from exc
 
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         if rows:

@@ -179,7 +179,7 @@ def search_page(
     date_to: str = Query("", alias="to"),
     min_score: str = "",
     sort: str = "score",
-    page: int = Query(1, ge=1, le=100_000),
+    page: str = "1",
 ) -> HTMLResponse:
     """Search page (full text and identifiers, facets, sort, paging)."""
     form = {
@@ -193,7 +193,9 @@ def search_page(
     }
     template = "_results.html" if request.headers.get("hx-request") else "search.html"
     try:
-        params = _search_params(q, source, city, date_from, date_to, min_score, sort, page)
+        if not page.strip().isdigit() or not 1 <= int(page) <= 100_000:
+            raise views.BadQuery("The page must be a whole number from 1 to 100,000.")
+        params = _search_params(q, source, city, date_from, date_to, min_score, sort, int(page))
         v = views.search_view(_store(request), params, _region(request), _cache(request))
     except views.BadQuery as exc:
         return _page(request, template, {"v": None, "form": form, "error": str(exc)}, 400)
