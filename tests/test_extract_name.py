@@ -245,3 +245,21 @@ def test_gold_f1() -> None:
     (score,) = evaluate(GOLD, "name")
     assert score.records == 120
     assert score.f1 >= 0.85, score.to_dict()
+
+
+def test_no_name_inside_a_place_or_a_spelled_out_phone() -> None:
+    new_york = Ad("x", "s", title="Sexy Latina recién llegada a New York - 29", body="Hola")
+    assert [e.text for e in extract_all(new_york) if e.kind == "name"] == []
+    danish = Ad(
+        "y",
+        "s",
+        title="Mia",
+        body="Ring på Seks Ni - En To - Tre Fire - Seks To. Jeg hedder Mia",
+        location="København",
+    )
+    ents = extract_all(danish, region="DK")
+    assert [e.value for e in ents if e.kind == "phone"] == ["+4569123462"]
+    assert [(e.field, e.text) for e in ents if e.kind == "name"] == [
+        ("title", "Mia"),
+        ("body", "Mia"),
+    ]

@@ -76,9 +76,30 @@ def extract_all(
     for extractor in selected:
         found.extend(extractor(ctx))
     if len(found) > 1:
+        found = _drop_names_inside_others(found)
         order = _FIELD_ORDER if ctx.fields is TEXT_FIELDS else _field_order(ctx.fields)
         found.sort(key=lambda e: (order.get(e.field, 99), e.start, e.end, e.kind))
     return found
+
+
+#: Kinds whose span a working name cannot overlap: a "name" inside a spelled-out phone
+#: ("tre fire" in "Seks Ni - Tre Fire"), an address, a handle or a place ("York" in
+#: "New York") is a misreading.
+_NOT_NAMES = frozenset({"phone", "email", "handle", "url", "location"})
+
+
+def _drop_names_inside_others(found: list[Entity]) -> list[Entity]:
+    """Drop name entities whose span overlaps a phone, e-mail, handle, URL or
+    location span of the same field."""
+    taken = [(e.field, e.start, e.end) for e in found if e.kind in _NOT_NAMES]
+    if not taken:
+        return found
+    return [
+        e
+        for e in found
+        if e.kind != "name"
+        or not any(f == e.field and s < e.end and e.start < t for f, s, t in taken)
+    ]
 
 
 def _field_order(fields: Iterable[str]) -> dict[str, int]:
