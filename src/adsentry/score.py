@@ -321,6 +321,11 @@ def _cities_in_window(ads: Sequence[NetworkAd]) -> tuple[list[str], str, str] | 
     return best
 
 
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    """``"1 ad"``, ``"3 ads"``."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def network_facts(ads: Sequence[NetworkAd], settings: ScoreSettings) -> list[Contribution]:
     """The structural facts of one network (contributions with weights from
     ``settings``, zero-weight ones included), each with its evidence:
@@ -366,7 +371,9 @@ def network_facts(ads: Sequence[NetworkAd], settings: ScoreSettings) -> list[Con
             Contribution(
                 "template_reuse",
                 settings.weight("template_reuse"),
-                f"template {tid} reused by {n_ads} ads under {n_names} names in {n_cities} cities",
+                f"template {tid} reused by {n_ads} ads"
+                + (f" under {_count(n_names, 'working name')}" if n_names else "")
+                + (f" in {_count(n_cities, 'city', 'cities')}" if n_cities else ""),
                 facts={"template_id": tid, "ads": n_ads, "names": n_names, "cities": n_cities},
             )
         )
@@ -390,7 +397,9 @@ def network_facts(ads: Sequence[NetworkAd], settings: ScoreSettings) -> list[Con
     if len(all_names) >= MIN_PEOPLE or multi:
         what = f"{len(all_names)} working names" if len(all_names) >= MIN_PEOPLE else ""
         if multi:
-            what += (", " if what else "") + f"{len(multi)} ads naming several providers"
+            what += (", " if what else "") + (
+                f"{_count(len(multi), 'ad')} naming several providers"
+            )
         out.append(
             Contribution(
                 "several_people",
@@ -406,7 +415,9 @@ def network_facts(ads: Sequence[NetworkAd], settings: ScoreSettings) -> list[Con
             Contribution(
                 "validated_share",
                 settings.weight("validated_share") * share,
-                f"{with_validated} of {len(ads)} ads carry a validated cue",
+                f"{with_validated} of {_count(len(ads), 'ad')} "
+                + ("carries" if with_validated == 1 else "carry")
+                + " a validated cue",
                 validated=True,
                 facts={"ads_with_validated_cue": with_validated, "ads": len(ads)},
             )
