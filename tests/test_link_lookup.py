@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from adsentry.link.lookup import TemplateLookup, features_of, similarity_to
-from adsentry.link.templates import band_keys, similarity
+from adsentry.link.lookup import TemplateLookup, as_sets, similarity_to
+from adsentry.link.templates import band_keys, features, similarity
 
 WORDS = (
     "hello gentlemen my name is and I am an upscale companion visiting your city this week "
@@ -58,25 +58,13 @@ def test_candidates_are_the_stored_ads_sharing_a_band_most_shared_first() -> Non
 
 def test_set_similarity_equals_the_reference_similarity() -> None:
     ts = texts(30, 2)
-    feats = features_of(ts)
+    feats = [as_sets(features(t)) for t in ts]
     sims = similarity_to(feats[0], feats[1:])
     for t, s in zip(ts[1:], sims, strict=True):
         assert abs(s - similarity(ts[0], t)) < 1e-12
 
 
-def test_features_of_indexed_ads_are_those_of_their_texts() -> None:
-    ts = texts(20, 3)
-    stored = [(10 + i, t) for i, t in enumerate(ts[:15])]
-    lookup = TemplateLookup.build(stored)
-    lookup.add(99, ts[15])
-    for pk, t in [*stored, (99, ts[15])]:
-        assert lookup.features(pk) == features_of([t])[0]
-    assert lookup.features(12345) is None
-
-
 def test_similarities_over_held_features_equal_the_reference() -> None:
-    from adsentry.link.templates import features
-
     ts = texts(40, 4)
     stored = [(10 + i, t) for i, t in enumerate(ts[:30])]
     lookup = TemplateLookup.build(stored)
@@ -91,8 +79,6 @@ def test_similarities_over_held_features_equal_the_reference() -> None:
 
 
 def test_similarities_of_many_texts_at_once_equal_one_by_one() -> None:
-    from adsentry.link.templates import features
-
     ts = texts(40, 5)
     lookup = TemplateLookup.build([(10 + i, t) for i, t in enumerate(ts[:30])])
     lookup.add(77, ts[30])

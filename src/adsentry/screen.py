@@ -110,22 +110,18 @@ class Screener:
         """The per-ad stages over one ad (entities and indicators)."""
         return self.pipeline(ad)
 
-    def links(self, doc: Doc) -> tuple[dict[int, list[dict[str, Any]]], dict[int, tuple[str, str]]]:
-        """Stored current ads the ad links to: pk -> evidence items, and pk ->
-        ``(source, ad_id)`` of the ads linked by template.
+    def _links_many(
+        self, docs: Sequence[Doc]
+    ) -> list[tuple[dict[int, list[dict[str, Any]]], dict[int, tuple[str, str]]]]:
+        """For each ad, the stored current ads it links to: pk -> evidence items, and
+        pk -> ``(source, ad_id)`` of the ads linked by template; one analysis of the
+        texts and one query of each kind for all the ads.
 
         Evidence items: ``{"kind": "phone"|"email"|"handle", "value"}`` for a shared kept
         identifier; ``{"kind": "template", "similarity", "ad": {"source", "ad_id"}}``
         for a stored text of its template. The ad's own stored versions (same source
-        and ad_id) are left out.
+        and ad_id) and superseded versions are left out.
         """
-        return self._links_many([doc])[0]
-
-    def _links_many(
-        self, docs: Sequence[Doc]
-    ) -> list[tuple[dict[int, list[dict[str, Any]]], dict[int, tuple[str, str]]]]:
-        """:meth:`links` of several ads with one analysis of their texts and one query
-        of each kind for all of them."""
         own = [(d.ad.source, d.ad.ad_id) for d in docs]
         own_pk = self.store.current_pks(own)
         keys = [
@@ -176,10 +172,6 @@ class Screener:
                     )
             out.append((dict(evidence), {pk: key_of[pk] for pk in lk}))
         return out
-
-    def network(self, doc: Doc) -> dict[str, Any] | None:
-        """The network the ad would join (see the module docstring), or None."""
-        return self._networks([doc], self._links_many([doc]))[0]
 
     def _networks(
         self,

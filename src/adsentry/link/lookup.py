@@ -115,30 +115,6 @@ class TemplateLookup:
                 self._vals[k] = np.concatenate(vals[k]) if vals[k] else np.zeros(0, np.uint32)
         return self
 
-    def features(self, pk: int) -> SetFeatures | None:
-        """The features of an indexed ad (None when it is not indexed: too short)."""
-        extra = self._extra_feats.get(pk)
-        if extra is not None:
-            return extra
-        i = self._row_of.get(pk)
-        if i is None:
-            return None
-        parts = [
-            frozenset(self._vals[k][self._ptr[k][i] : self._ptr[k][i + 1]].tolist())
-            for k in range(3)
-        ]
-        return SetFeatures(*parts)
-
-    def band_ints(self, text: str) -> NDArray[np.uint64] | None:
-        """The LSH keys of one masked text, shape (bands,), or None when it is too short
-        to link."""
-        a = _analyze_batch([text], self.params.ngram)
-        if not _eligible(a, self.params)[0]:
-            return None
-        sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
-        keys: NDArray[np.uint64] = _band_ints(sig, self.params)[0]
-        return keys
-
     def candidates(self, text: str, limit: int = 64) -> list[int]:
         """Pks of stored ads sharing a band key with ``text``: most shared bands first,
         then by pk; at most ``limit``."""
@@ -296,14 +272,6 @@ def as_sets(f: Features) -> SetFeatures:
     return SetFeatures(
         frozenset(f.terms.tolist()), frozenset(f.digits.tolist()), frozenset(f.names.tolist())
     )
-
-
-def features_of(texts: list[str], params: TemplateParams = DEFAULT_PARAMS) -> list[SetFeatures]:
-    """:class:`SetFeatures` of many masked texts, from one batch analysis."""
-    if not texts:
-        return []
-    a = _analyze_batch(texts, params.ngram)
-    return [as_sets(_row_features(a, i)) for i in range(len(texts))]
 
 
 def similarity_to(
