@@ -18,7 +18,7 @@ per-band salt, so a lookup is two vectorized binary searches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -31,24 +31,12 @@ from adsentry.link.templates import (
     TemplateParams,
     _analyze_batch,
     _band_ints,
+    _batches,
     _eligible,
     _formula,
     _row_features,
     _signatures,
 )
-
-_BATCH = 2048
-
-
-def _batches(items: Iterable[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
-    batch: list[tuple[int, str]] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == _BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class TemplateLookup:

@@ -76,10 +76,10 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import xxhash
@@ -846,8 +846,12 @@ def _components(n: int, edges: NDArray[np.int64]) -> NDArray[np.int64]:
 _BATCH = 2048
 
 
-def _batches(items: Iterable[tuple[str, str]]) -> Iterable[list[tuple[str, str]]]:
-    batch: list[tuple[str, str]] = []
+_Item = TypeVar("_Item")
+
+
+def _batches(items: Iterable[_Item]) -> Iterator[list[_Item]]:
+    """Consecutive lists of :data:`_BATCH` items (the last may be shorter)."""
+    batch: list[_Item] = []
     for item in items:
         batch.append(item)
         if len(batch) == _BATCH:
