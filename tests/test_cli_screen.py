@@ -106,3 +106,18 @@ def test_serve_refuses_a_public_bind_without_keys(tmp_path: Path, monkeypatch) -
     assert "refusing to serve on a non-loopback address without authentication" in r.stderr
     r = runner.invoke(app, ["serve", "--db", str(tmp_path / "missing.db")])
     assert r.exit_code == 1 and "no such database" in r.stderr
+
+
+def test_serve_says_when_the_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    db = tmp_path / "case.db"
+    runner.invoke(app, ["analyze", str(write(tmp_path / "a.jsonl", STORED)), "--db", str(db)])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = runner.invoke(app, ["serve", "--db", str(db), "--port", str(port)])
+    assert r.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
+    assert "serving" not in r.stderr

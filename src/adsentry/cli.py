@@ -747,6 +747,23 @@ def screen(
         )
 
 
+def _check_port(host: str, port: int) -> None:
+    """Raise AdsentryError when ``host:port`` cannot be bound (in use, or not ours)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise AdsentryError(f"--host {host}: {exc.strerror}") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise AdsentryError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def _chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Consecutive lists of ``size`` items (the last may be shorter)."""
     chunk: list[Any] = []
@@ -784,6 +801,7 @@ def serve(
         if workers < 1:
             raise AdsentryError(f"--workers {workers}: must be 1 or more")
         create_app(db, settings, public=public)  # check everything before forking
+        _check_port(bind, port)
         if not settings.api_keys:
             _say("note: no API keys set (ADSENTRY_API_KEYS): /v1/screen answers 401")
         _say(f"serving {db} on http://{bind}:{port} (docs: /docs)")
