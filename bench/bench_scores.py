@@ -42,6 +42,13 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return float(u / (len(pos) * len(neg)))
 
 
+def print_decisions(what: str, by_class: dict[str, Counter[str]]) -> None:
+    """One line per class: how many of its ``what`` got each decision."""
+    for cls, c in by_class.items():
+        counts = ", ".join(f"{k} {c[k]:,}" for k in ("allow", "review", "hold"))
+        print(f"  {cls:<11} {what} by decision: {counts}")
+
+
 def pair_scores(pred: list[str], true: list[str]) -> tuple[float, float, float]:
     """Pairwise precision and recall, and B-cubed F1, of a clustering."""
 
@@ -115,11 +122,7 @@ def main() -> None:
         f"networks: {len(net_rows):,} ({len(pos):,} organised, {len(neg):,} independent); "
         f"ROC AUC of network scores {auc(pos, neg):.3f}"
     )
-    for cls, c in decisions.items():
-        print(
-            f"  {cls:<11} networks by decision: "
-            + ", ".join(f"{k} {c[k]:,}" for k in ("allow", "review", "hold"))
-        )
+    print_decisions("networks", decisions)
 
     ad_pos, ad_neg = [], []
     ad_dec: dict[str, Counter[str]] = {"group": Counter(), "independent": Counter()}
@@ -132,11 +135,7 @@ def main() -> None:
         f"ads: {len(ad_pos) + len(ad_neg):,} ({len(ad_pos):,} of groups); "
         f"ROC AUC of ad scores {auc(ad_pos, ad_neg):.3f}"
     )
-    for cls, c in ad_dec.items():
-        print(
-            f"  {cls:<11} ads by decision: "
-            + ", ".join(f"{k} {c[k]:,}" for k in ("allow", "review", "hold"))
-        )
+    print_decisions("ads", ad_dec)
 
     pred, true = [], []
     for _source, ad_id, _pk, nid, _tid in assignments:

@@ -204,3 +204,10 @@ def test_docs_scoring_table_matches_the_default_weights() -> None:
         if len(cells) == 4 and cells[0].startswith("`"):
             rows[cells[0].strip("`")] = float(cells[1])
     assert rows == DEFAULT_WEIGHTS
+
+
+def test_every_indicator_code_has_a_default_weight_and_a_source() -> None:
+    from adsentry.indicators import CODES
+
+    assert set(CODES) <= set(DEFAULT_WEIGHTS)
+    assert set(DEFAULT_WEIGHTS) == set(WEIGHT_SOURCES)

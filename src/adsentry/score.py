@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -451,9 +451,10 @@ def parse_weights(text: str) -> dict[str, float]:
     return out
 
 
-def known_codes(extra: Iterable[str] = ()) -> set[str]:
-    """Every code a weight may be set for."""
-    return set(DEFAULT_WEIGHTS) | set(extra)
+def known_codes() -> set[str]:
+    """Every code a weight may be set for (every indicator code and network fact has a
+    default weight; a test checks it)."""
+    return set(DEFAULT_WEIGHTS)
 
 
 # --------------------------------------------------------------------------------------
