@@ -291,4 +291,5 @@ def test_a_rerun_with_nothing_new_keeps_the_links(tmp_path: Path) -> None:
     assert "relink: 0 networks" in runner.invoke(app, args).stderr
     assert "networks are up to date" in runner.invoke(app, args).stderr
     f.write_text(f.read_text() + json.dumps({"id": "a2", "body": "Text 619.555.0142 now"}) + "\n")
-    assert "relink: 1 networks, 2 of 2 ads" in runner.invoke(app, args).stderr
+    # linked incrementally: the new ad and the one it shares a phone with
+    assert "links (2 ads relinked): 1 networks, 2 of 2 ads" in runner.invoke(app, args).stderr

@@ -222,9 +222,10 @@ class AnalyzeReport:
     ``stored``: ads with a new key; ``new_versions``: changed records under a stored
     key; ``unchanged``: records already stored as they are; ``quarantined``: records
     that could not be read (``quarantine_new`` of them not seen by an earlier run).
-    ``link``: what the full relink at the end found (corpus stage); None when nothing
-    new was stored and the links already cover every stored ad. ``score``: what the
-    assessments after that relink found (None when there was no relink).
+    ``link``: what linking at the end found (corpus stage: incremental when the stored
+    links allow it, else a full relink); None when nothing new was stored and the links
+    already cover every stored ad. ``score``: what the assessments after it found (None
+    when nothing was linked).
     """
 
     files: list[str] = field(default_factory=list)
@@ -265,9 +266,11 @@ def analyze(
     score_settings: ScoreSettings | None = None,
 ) -> AnalyzeReport:
     """Read ``paths``, run the per-ad stages and store ads, entities, indicators and
-    quarantine; then rebuild the links and networks over everything stored
-    (:func:`relink`) and assess ads and networks (:func:`adsentry.score.rescore` with
-    ``score_settings``, default weights and policy when None).
+    quarantine; then link the new ads into the stored networks
+    (:func:`adsentry.link.incremental.link_stored`: the same networks as a full relink,
+    computed over the networks the new ads touch) and assess what changed
+    (:func:`adsentry.score.rescore` with ``score_settings``, default weights and policy
+    when None).
 
     Each batch is written in one transaction, so a run stopped at any point leaves a
     consistent database; running it again stores what is missing and nothing twice.
@@ -312,11 +315,11 @@ def analyze(
         if progress is not None:
             progress(done, total, report.ads_read)
     if report.stored or report.new_versions or not store.links_are_current():
-        from adsentry.link.networks import relink
+        from adsentry.link.incremental import link_stored
         from adsentry.score import ScoreSettings, rescore
 
-        report.link = relink(store)
-        report.score = rescore(store, score_settings or ScoreSettings())
+        report.link, scope = link_stored(store)
+        report.score = rescore(store, score_settings or ScoreSettings(), scope)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from adsentry.model import Indicator
 
 if TYPE_CHECKING:  # the store is only passed in; importing it costs start-up time
+    from adsentry.link.incremental import LinkScope
     from adsentry.store import Store
 
 #: Study behind the validated cues (docs/indicators.md).
@@ -479,14 +480,17 @@ class ScoreReport:
         )
 
 
-def network_ads(store: Store) -> dict[str, list[NetworkAd]]:
+def network_ads(store: Store, pks: Sequence[int] | None = None) -> dict[str, list[NetworkAd]]:
     """Network id -> its member ads as :func:`assess_network` reads them, from the
-    stored links, entities (generic phones left out) and indicators. An ad's cities
-    are its places with a state or country (:func:`adsentry.link.identifiers.ad_places`:
-    its location entities, else the site's location field)."""
+    stored links, entities (generic phones left out) and indicators; only the networks
+    of the ads ``pks`` when given (then ``pks`` must hold whole networks). An ad's
+    cities are its places with a state or country
+    (:func:`adsentry.link.identifiers.ad_places`: its location entities, else the
+    site's location field)."""
     from adsentry.link.identifiers import ad_places
 
-    assignments = [r for r in store.link_assignments() if r[3] is not None]
+    rows = store.link_assignments() if pks is None else store.link_assignments_of(pks)
+    assignments = [r for r in rows if r[3] is not None]
     pks = [pk for _, _, pk, _, _ in assignments]
     generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
     values: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -494,7 +498,7 @@ def network_ads(store: Store) -> dict[str, list[NetworkAd]]:
         if (e.kind, e.value) not in generic and e.value not in values[e.ad_pk][e.kind]:
             values[e.ad_pk][e.kind].append(e.value)
     indicators = store.indicators_of(pks)
-    facts = store.current_dates_places()
+    facts = store.current_dates_places() if len(pks) > 50_000 else store.dates_places_of(pks)
     out: dict[str, list[NetworkAd]] = defaultdict(list)
     for source, ad_id, pk, nid, tid in assignments:
         v = values.get(pk, {})
@@ -515,31 +519,35 @@ def network_ads(store: Store) -> dict[str, list[NetworkAd]]:
     return out
 
 
-def rescore(store: Store, settings: ScoreSettings) -> ScoreReport:
-    """Assess every network and every current ad from what is stored (links,
-    entities, indicators) and replace the stored assessments in one transaction.
+def rescore(store: Store, settings: ScoreSettings, scope: LinkScope | None = None) -> ScoreReport:
+    """Assess networks and current ads from what is stored (links, entities,
+    indicators) and write the assessments in one transaction: every one (replacing all)
+    when ``scope`` is None, else only the ads an incremental link run relinked and their
+    networks (dropping the assessments of withdrawn versions and vanished networks).
 
-    Run after each relink (``analyze`` and ``relink`` do), and after the weights or
-    the policy change.
+    Run after each link run (``analyze`` and ``relink`` do), and after the weights or
+    the policy change (then in full).
     """
     rows: list[tuple[str, str, float, str, str]] = []
     refs: dict[str, NetworkRef] = {}
-    nets_flagged = 0
-    for nid, members in sorted(network_ads(store).items()):
+    pks = None if scope is None else sorted(scope.ads)
+    for nid, members in sorted(network_ads(store, pks).items()):
         a = assess_network(members, settings)
         refs[nid] = NetworkRef(nid, len(members), a.score)
-        nets_flagged += a.decision != "allow"
         rows.append(("network", nid, a.score, a.decision, _json(a)))
-    indicators = store.indicators_of(None)
-    ads_flagged = n_ads = 0
-    for _source, _ad_id, pk, ad_nid, _tid in store.link_assignments():
+    indicators = store.indicators_of(pks)
+    assignments = store.link_assignments() if pks is None else store.link_assignments_of(pks)
+    for _source, _ad_id, pk, ad_nid, _tid in assignments:
         ref = refs.get(ad_nid) if ad_nid is not None else None
         a = assess_ad(indicators.get(pk, ()), settings, ref)
-        n_ads += 1
-        ads_flagged += a.decision != "allow"
         rows.append(("ad", str(pk), a.score, a.decision, _json(a)))
-    store.replace_assessments(rows)
-    return ScoreReport(n_ads, len(refs), ads_flagged, nets_flagged)
+    if scope is None:
+        store.replace_assessments(rows)
+    else:
+        drop = [("ad", str(pk)) for pk in sorted(scope.withdrawn)]
+        drop += [("network", n) for n in sorted(scope.networks_before - refs.keys())]
+        store.update_assessments(rows, drop)
+    return ScoreReport(*store.assessment_counts())
 
 
 def _json(a: Assessment) -> str:

@@ -28,7 +28,7 @@ slots, evidence of each link).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,13 @@ from adsentry.link.identifiers import (
     ad_places,
     find_generic,
 )
-from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams, build_template, cluster
+from adsentry.link.templates import (
+    DEFAULT_PARAMS,
+    BandKeyTable,
+    TemplateParams,
+    build_template,
+    cluster,
+)
 from adsentry.link.templates import similarity as text_similarity
 from adsentry.store.base import LinkAd, LinkEntity, Store
 
@@ -110,31 +116,59 @@ class LinkResult:
     """What linking found over a set of ads (keys are ad pks).
 
     ``templates``: ad pk -> ``(template_id, similarity)``; ``networks``: ad pk ->
-    network id (ads in no network left out); ``generic``: the generic identifiers;
-    ``identifiers``: kept identifiers carried by two ads or more -> their ad pks.
+    network id (ads in no network left out); ``generic``: the generic identifiers
+    (empty when the caller gave them); ``identifiers``: kept identifiers carried by two
+    ads or more -> their ad pks; ``bands``: the LSH band keys of the masked texts, by
+    ad key (``ad_keys``: ad pk -> ad key).
     """
 
     templates: dict[int, tuple[str, float]] = field(default_factory=dict)
     networks: dict[int, str] = field(default_factory=dict)
     generic: list[GenericIdentifier] = field(default_factory=list)
     identifiers: dict[IdKey, list[int]] = field(default_factory=dict)
+    bands: BandKeyTable = field(default_factory=BandKeyTable)
+    ad_keys: dict[int, str] = field(default_factory=dict)
+
+    def band_rows(self, pks: Collection[int] | None = None) -> Iterator[tuple[int, bytes | None]]:
+        """``(ad_pk, keys)`` as the store keeps them (:func:`band_bytes`), for the ads
+        ``pks`` (every ad when None), by pk."""
+        for pk in sorted(self.ad_keys if pks is None else pks):
+            keys = self.bands.of(self.ad_keys[pk])
+            yield pk, None if keys is None else band_bytes(keys)
+
+
+def band_bytes(keys: np.ndarray) -> bytes:
+    """The stored form of one ad's band keys: big-endian uint64, 8 bytes per band."""
+    return np.asarray(keys, dtype=">u8").tobytes()
+
+
+def params_fingerprint(
+    template_params: TemplateParams = DEFAULT_PARAMS,
+    generic_params: GenericParams = DEFAULT_GENERIC,
+) -> str:
+    """A short digest of the linking parameters, stored with the links: stored band
+    keys and generic judgements are reused only under the same parameters."""
+    return _digest(f"links v1 {template_params!r} {generic_params!r}")
 
 
 @dataclass(frozen=True, slots=True)
 class LinkReport:
-    """Counts of one relink: networks, ads in networks, templates (micro-clusters),
-    generic identifiers."""
+    """Counts after one link run: networks, ads in networks, templates
+    (micro-clusters), generic identifiers, current ads; ``relinked``: how many ads an
+    incremental run linked again (None for a full relink)."""
 
     networks: int
     ads_in_networks: int
     templates: int
     generic: int
     ads: int
+    relinked: int | None = None
 
     def line(self) -> str:
-        """The one-line summary ``relink`` prints on stderr."""
+        """The one-line summary ``relink`` and ``analyze`` print on stderr."""
+        how = "relink" if self.relinked is None else f"links ({self.relinked:,} ads relinked)"
         return (
-            f"relink: {self.networks:,} networks, {self.ads_in_networks:,} of {self.ads:,} "
+            f"{how}: {self.networks:,} networks, {self.ads_in_networks:,} of {self.ads:,} "
             f"ads in networks, {self.templates:,} templates, "
             f"{self.generic:,} generic identifiers"
         )
@@ -146,10 +180,14 @@ def compute(
     *,
     template_params: TemplateParams = DEFAULT_PARAMS,
     generic_params: GenericParams = DEFAULT_GENERIC,
+    generic: Collection[IdKey] | None = None,
 ) -> LinkResult:
     """Templates, identifier links and networks of ``ads`` from their ``entities``.
 
     Deterministic: the same ads and entities give the same ids, whatever their order.
+    ``generic``: the identifiers to treat as generic, when they were judged over more
+    ads than these (incremental linking); by default they are judged here
+    (:func:`adsentry.link.identifiers.find_generic` over ``ads``).
     """
     result = LinkResult()
     by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
@@ -164,12 +202,14 @@ def compute(
     for e in entities:
         if e.kind in IDENTIFIER_KINDS and e.ad_pk in index:
             carriers[(e.kind, e.value)].add(e.ad_pk)
-    places = {
-        a.pk: ad_places((e.value for e in by_ad[a.pk] if e.kind == "location"), a.location)
-        for a in ads
-    }
-    generic = find_generic(carriers, places, n, generic_params)
-    result.generic = sorted(generic.values(), key=lambda g: (-g.ads, g.kind, g.value))
+    if generic is None:
+        places = {
+            a.pk: ad_places((e.value for e in by_ad[a.pk] if e.kind == "location"), a.location)
+            for a in ads
+        }
+        found = find_generic(carriers, places, n, generic_params)
+        result.generic = sorted(found.values(), key=lambda g: (-g.ads, g.kind, g.value))
+        generic = found.keys()
     result.identifiers = {
         k: sorted(v) for k, v in sorted(carriers.items()) if k not in generic and len(v) > 1
     }
@@ -177,7 +217,10 @@ def compute(
     # templates: micro-clusters of the masked texts
     texts = {a.pk: masked_text(a, by_ad[a.pk]) for a in ads}
     key_pk = {ad_key(a.source, a.ad_id): a.pk for a in ads}
-    labels = cluster(((k, texts[pk]) for k, pk in key_pk.items()), template_params)
+    result.ad_keys = {pk: k for k, pk in key_pk.items()}
+    labels = cluster(
+        ((k, texts[pk]) for k, pk in key_pk.items()), template_params, keys_out=result.bands
+    )
     clusters: dict[str, list[int]] = defaultdict(list)
     for k, lab in labels.items():
         if lab is not None:
@@ -238,6 +281,8 @@ def relink(
         [(pk, tid, sim) for pk, (tid, sim) in sorted(res.templates.items())],
         sorted(res.networks.items()),
         [(g.kind, g.value, g.reason, g.ads) for g in res.generic],
+        list(res.band_rows()),
+        params_fingerprint(template_params, generic_params),
     )
     store.optimize()  # the planner's statistics, after the bulk writes of a run
     return LinkReport(

@@ -88,16 +88,19 @@ from rapidfuzz.distance import Levenshtein
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "BandKeyTable",
     "Features",
     "Slot",
     "Template",
     "TemplateIndex",
     "TemplateParams",
     "Token",
+    "band_key_matrix",
     "band_keys",
     "build_template",
     "cluster",
     "features",
+    "pair_similarities",
     "shingles",
     "signature",
     "similarity",
@@ -832,6 +835,20 @@ class _FeatureTable:
         return out
 
 
+def pair_similarities(
+    texts: Sequence[str], pairs: NDArray[np.int64], params: TemplateParams = DEFAULT_PARAMS
+) -> NDArray[np.float64]:
+    """:func:`similarity` of each pair ``(i, j)`` of ``texts``, shape (len(pairs),),
+    computed as :func:`cluster` verifies its candidates (texts analyzed in batches,
+    intersections as sparse row products)."""
+    table = _FeatureTable()
+    for at in range(0, len(texts), _BATCH):
+        chunk = list(texts[at : at + _BATCH])
+        table.append(_analyze_batch(chunk, params.ngram), np.arange(len(chunk), dtype=np.int64))
+    table.freeze()
+    return table.pair_sims(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), params)
+
+
 def _components(n: int, edges: NDArray[np.int64]) -> NDArray[np.int64]:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -872,15 +889,50 @@ def _candidates(keys: NDArray[np.uint64], uids: NDArray[np.int64]) -> NDArray[np
     return np.stack((uids[code // m], uids[code % m]), axis=1)
 
 
+class BandKeyTable:
+    """The LSH band keys :func:`cluster` computed, for a store to keep: ``row_of`` maps
+    the ad key of every text long enough to link to its row of ``keys``, shape
+    (distinct eligible texts, bands), uint64 (copies of a text share a row). An ad key
+    missing from ``row_of`` has a text too short to link."""
+
+    def __init__(self) -> None:
+        self.row_of: dict[str, int] = {}
+        self.keys: NDArray[np.uint64] = np.zeros((0, 0), dtype=_U64)
+
+    def of(self, ad_key: str) -> NDArray[np.uint64] | None:
+        """The band keys of one ad, shape (bands,), or None (too short to link)."""
+        row = self.row_of.get(ad_key)
+        return None if row is None else self.keys[row]
+
+
+def band_key_matrix(
+    texts: Sequence[str], params: TemplateParams = DEFAULT_PARAMS
+) -> tuple[NDArray[np.bool_], NDArray[np.uint64]]:
+    """:func:`band_keys` of many texts as arrays: ``(eligible, keys)``, shapes (n,) and
+    (n, bands) uint64; rows of texts too short to link are 0. Batched as :func:`cluster`."""
+    eligible = np.zeros(len(texts), dtype=bool)
+    keys = np.zeros((len(texts), params.bands), dtype=_U64)
+    for at in range(0, len(texts), _BATCH):
+        a = _analyze_batch(list(texts[at : at + _BATCH]), params.ngram)
+        ok = np.flatnonzero(_eligible(a, params))
+        eligible[at + ok] = True
+        keys[at + ok] = _band_ints(_signatures(a.shingles, ok, params), params)
+    return eligible, keys
+
+
 def cluster(
-    items: Iterable[tuple[str, str]], params: TemplateParams = DEFAULT_PARAMS
+    items: Iterable[tuple[str, str]],
+    params: TemplateParams = DEFAULT_PARAMS,
+    *,
+    keys_out: BandKeyTable | None = None,
 ) -> dict[str, str | None]:
     """Template micro-clusters of ``(ad_key, masked_text)`` items, in one batch.
 
     Returns ad key -> cluster id, the smallest ad key of its micro-cluster, or None for
     an ad alone. It is the dict that :meth:`TemplateIndex.partition` returns after the
     same items were added one by one, in any order. ``items`` may be a generator (read
-    once, 2,048 at a time). Raises ValueError on a repeated ad key.
+    once, 2,048 at a time). Raises ValueError on a repeated ad key. ``keys_out``, when
+    given, is filled with the band keys of every item (no second MinHash pass).
 
     Steps: texts with the same words and symbols are one node (copies, linked with
     similarity 1); MinHash signatures of the nodes' shingles; the pairs of nodes that
@@ -920,7 +972,11 @@ def cluster(
     n = len(members)
     eligible = np.concatenate(eligible_parts) if eligible_parts else np.zeros(0, bool)
     keys = np.concatenate(band_parts) if band_parts else np.zeros((0, params.bands), _U64)
-    pairs = _candidates(keys, np.concatenate(uid_parts) if uid_parts else np.zeros(0, np.int64))
+    uids = np.concatenate(uid_parts) if uid_parts else np.zeros(0, np.int64)
+    pairs = _candidates(keys, uids)
+    if keys_out is not None:
+        keys_out.keys = keys
+        keys_out.row_of = {k: row for row, u in enumerate(uids.tolist()) for k in members[u]}
     del keys
     sims = table.pair_sims(pairs, params)
     linked = sims >= params.threshold

@@ -101,6 +101,19 @@ class LinkEntity:
     obfuscated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """What the stored links cover: ``stamp`` (the newest ad pk they were computed
+    with), ``params`` (the fingerprint of the linking parameters), ``current`` (current
+    ads with ``pk <= stamp``) and ``banded`` (current ads with a band-key row); links
+    can be updated incrementally only when ``current == banded``."""
+
+    stamp: int
+    params: str
+    current: int
+    banded: int
+
+
 class Store(ABC):
     """A case database. Writes go through one writer (the calling process); reads may
     run in parallel. Every method raises :class:`~adsentry.errors.StoreError` with what
@@ -408,31 +421,77 @@ class Store(ABC):
         templates: Sequence[tuple[int, str, float]],
         members: Sequence[tuple[int, str]],
         generic: Sequence[tuple[str, str, str, int]],
+        bands: Sequence[tuple[int, bytes | None]] = (),
+        params: str = "",
     ) -> None:
         """Replace the results of linking in one transaction: ``templates`` as
         ``(ad_pk, template_id, similarity)``, ``members`` as ``(ad_pk, network_id)``,
-        ``generic`` as ``(kind, value, reason, ads)``."""
+        ``generic`` as ``(kind, value, reason, ads)``, ``bands`` as ``(ad_pk, keys)``
+        (LSH band keys, None for a text too short to link); ``params`` names the
+        linking parameters the rows were computed with (see :meth:`link_state`)."""
         t, m, g = schema.ad_templates, schema.network_members, schema.generic_identifiers
+        b = schema.ad_bands
         with self._guard("writing links"), self.engine.begin() as conn:
-            for table in (t, m, g):
+            for table in (t, m, g, b):
                 table.create(conn, checkfirst=True)
                 conn.execute(table.delete())
-            # The links now cover every ad stored so far (ads are only ever appended).
-            stamp = str(self._max_ad_pk(conn))
-            conn.execute(schema.meta.delete().where(schema.meta.c.key == "links_upto_ad_pk"))
-            conn.execute(schema.meta.insert(), [{"key": "links_upto_ad_pk", "value": stamp}])
-            if templates:
-                conn.execute(
-                    t.insert(),
-                    [{"ad_pk": p, "template_id": i, "similarity": s} for p, i, s in templates],
-                )
-            if members:
-                conn.execute(m.insert(), [{"ad_pk": p, "network_id": i} for p, i in members])
-            if generic:
-                conn.execute(
-                    g.insert(),
-                    [{"kind": k, "value": v, "reason": r, "ads": n} for k, v, r, n in generic],
-                )
+            self._write_links(conn, templates, members, generic, bands, params)
+
+    def update_links(
+        self,
+        drop: Sequence[int],
+        templates: Sequence[tuple[int, str, float]],
+        members: Sequence[tuple[int, str]],
+        bands: Sequence[tuple[int, bytes | None]],
+        generic_drop: Sequence[tuple[str, str]],
+        generic: Sequence[tuple[str, str, str, int]],
+        params: str,
+    ) -> None:
+        """Replace the links of some ads in one transaction (incremental linking):
+        delete the template, network and band rows of the ads ``drop``, the generic
+        rows ``generic_drop`` (``(kind, value)``), then write the rows as
+        :meth:`replace_links` does and move the stamp to the newest ad."""
+        t, m, g, b = (
+            schema.ad_templates,
+            schema.network_members,
+            schema.generic_identifiers,
+            schema.ad_bands,
+        )
+        with self._guard("writing links"), self.engine.begin() as conn:
+            for chunk in _chunks(sorted(set(drop)), 500):
+                for table in (t, m, b):
+                    conn.execute(table.delete().where(table.c.ad_pk.in_(chunk)))
+            for kind, value in generic_drop:
+                conn.execute(g.delete().where(g.c.kind == kind, g.c.value == value))
+            self._write_links(conn, templates, members, generic, bands, params)
+
+    def _write_links(
+        self,
+        conn: Connection,
+        templates: Sequence[tuple[int, str, float]],
+        members: Sequence[tuple[int, str]],
+        generic: Sequence[tuple[str, str, str, int]],
+        bands: Sequence[tuple[int, bytes | None]],
+        params: str,
+    ) -> None:
+        t, m, g = schema.ad_templates, schema.network_members, schema.generic_identifiers
+        # The links now cover every ad stored so far (ads are only ever appended).
+        facts = {"links_upto_ad_pk": str(self._max_ad_pk(conn)), "link_params": params}
+        conn.execute(schema.meta.delete().where(schema.meta.c.key.in_(list(facts))))
+        conn.execute(schema.meta.insert(), [{"key": k, "value": v} for k, v in facts.items()])
+        for chunk in _chunks(list(templates), 5000):
+            conn.execute(
+                t.insert(), [{"ad_pk": p, "template_id": i, "similarity": s} for p, i, s in chunk]
+            )
+        for chunk in _chunks(list(members), 5000):
+            conn.execute(m.insert(), [{"ad_pk": p, "network_id": i} for p, i in chunk])
+        for chunk in _chunks(list(bands), 5000):
+            conn.execute(schema.ad_bands.insert(), [{"ad_pk": p, "band_keys": k} for p, k in chunk])
+        if generic:
+            conn.execute(
+                g.insert(),
+                [{"kind": k, "value": v, "reason": r, "ads": n} for k, v, r, n in generic],
+            )
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (SQL ``ANALYZE``, in SQLite and
@@ -478,6 +537,25 @@ class Store(ABC):
                 .order_by(a.c.pk)
             )
             return [(s, i, p, nid, tid) for s, i, p, nid, tid in rows]
+
+    def link_assignments_of(
+        self, pks: Sequence[int]
+    ) -> list[tuple[str, str, int, str | None, str | None]]:
+        """:meth:`link_assignments` of the given ads only, by pk."""
+        a, t, m = schema.ads, schema.ad_templates, schema.network_members
+        out: list[tuple[str, str, int, str | None, str | None]] = []
+        with self._guard("reading networks"), self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(pks)), 500):
+                rows = conn.execute(
+                    select(a.c.source, a.c.ad_id, a.c.pk, m.c.network_id, t.c.template_id)
+                    .select_from(
+                        a.outerjoin(m, m.c.ad_pk == a.c.pk).outerjoin(t, t.c.ad_pk == a.c.pk)
+                    )
+                    .where(a.c.pk.in_(chunk))
+                    .order_by(a.c.pk)
+                )
+                out.extend((s, i, p, nid, tid) for s, i, p, nid, tid in rows)
+        return out
 
     def network_members_of(self, network_id: str) -> list[tuple[int, str | None, float | None]]:
         """``(ad_pk, template_id, similarity)`` of the ads of one network, by pk."""
@@ -525,6 +603,130 @@ class Store(ABC):
                     LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows if r[1] in wanted
                 )
         return out
+
+    # -- incremental linking ----------------------------------------------------
+
+    def link_state(self) -> LinkState | None:
+        """What the stored links cover, or None when nothing was linked yet."""
+        a, b, meta = schema.ads, schema.ad_bands, schema.meta
+        with self._guard("reading the link state"), self.engine.connect() as conn:
+            facts = dict(
+                conn.execute(
+                    select(meta.c.key, meta.c.value).where(
+                        meta.c.key.in_(["links_upto_ad_pk", "link_params"])
+                    )
+                ).all()
+            )
+            if "links_upto_ad_pk" not in facts:
+                return None
+            stamp = int(facts["links_upto_ad_pk"])
+            current = int(
+                conn.execute(
+                    select(func.count()).where(a.c.is_current, a.c.pk <= stamp)
+                ).scalar_one()
+            )
+            banded = 0
+            if inspect(conn).has_table(b.name):
+                banded = int(
+                    conn.execute(
+                        select(func.count())
+                        .select_from(b.join(a, a.c.pk == b.c.ad_pk))
+                        .where(a.c.is_current)
+                    ).scalar_one()
+                )
+            return LinkState(stamp, facts.get("link_params", ""), current, banded)
+
+    def link_ads_after(self, stamp: int) -> list[LinkAd]:
+        """The current ads stored after the links were made (``pk > stamp``), by pk."""
+        a = schema.ads
+        cols = (a.c.pk, a.c.source, a.c.ad_id, a.c.title, a.c.body, a.c.location, a.c.posted_at)
+        with self._guard("reading new ads"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*cols).where(a.c.is_current, a.c.pk > stamp).order_by(a.c.pk)
+            )
+            return [LinkAd(*r) for r in rows]
+
+    def unlinked_versions(self) -> list[int]:
+        """Pks of linked ads that a newer version has replaced since (their links are
+        still stored and must be withdrawn)."""
+        a, b = schema.ads, schema.ad_bands
+        with self._guard("reading replaced versions"), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(b.c.ad_pk)
+                .select_from(b.join(a, a.c.pk == b.c.ad_pk))
+                .where(~a.c.is_current)
+                .order_by(b.c.ad_pk)
+            )
+            return [int(p) for (p,) in rows]
+
+    def count_current(self) -> int:
+        """How many current ads are stored."""
+        a = schema.ads
+        with self._guard("counting ads"), self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(a.c.is_current)).scalar_one())
+
+    def current_carriers(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """``(kind, value)`` (store form) -> pks of the **current** ads carrying it,
+        ascending; keys no current ad carries are left out."""
+        out: dict[tuple[str, str], set[int]] = {}
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in set(keys):
+            by_kind.setdefault(kind, []).append(value)
+        with self._guard("looking up identifiers"), self.engine.connect() as conn:
+            for kind, values in sorted(by_kind.items()):
+                for chunk in _chunks(sorted(values), 500):
+                    for value, pk in conn.execute(
+                        _CURRENT_CARRIERS, {"kind": kind, "values": list(chunk)}
+                    ):
+                        out.setdefault((kind, value), set()).add(int(pk))
+        return {k: sorted(v) for k, v in out.items()}
+
+    def iter_band_keys(self, chunk: int = 50_000) -> Iterator[list[tuple[int, bytes]]]:
+        """``(ad_pk, keys)`` of every current linked ad whose text can link, by pk, in
+        lists of at most ``chunk`` rows (keyset-paged: memory stays one chunk)."""
+        a, b = schema.ads, schema.ad_bands
+        after = 0
+        with self._guard("reading band keys"), self.engine.connect() as conn:
+            if not inspect(conn).has_table(b.name):
+                return
+            while True:
+                rows = conn.execute(
+                    select(b.c.ad_pk, b.c.band_keys)
+                    .select_from(b.join(a, a.c.pk == b.c.ad_pk))
+                    .where(b.c.ad_pk > after, b.c.band_keys.is_not(None), a.c.is_current)
+                    .order_by(b.c.ad_pk)
+                    .limit(chunk)
+                ).all()
+                if not rows:
+                    return
+                yield [(int(p), bytes(k)) for p, k in rows]
+                after = int(rows[-1][0])
+
+    def members_of_networks(self, network_ids: Sequence[str]) -> list[int]:
+        """Pks of the ads of the given networks, ascending."""
+        out: set[int] = set()
+        m = schema.network_members
+        with self._guard("reading networks"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return []
+            for chunk in _chunks(sorted(set(network_ids)), 500):
+                out.update(
+                    int(p)
+                    for (p,) in conn.execute(select(m.c.ad_pk).where(m.c.network_id.in_(chunk)))
+                )
+        return sorted(out)
+
+    def link_counts(self) -> tuple[int, int, int, int]:
+        """``(networks, ads in networks, templates, generic identifiers)`` stored."""
+        t, g = schema.ad_templates, schema.generic_identifiers
+        nets, in_nets = self.network_count()
+        with self._guard("counting links"), self.engine.connect() as conn:
+            if not self._has_links(conn):
+                return 0, 0, 0, 0
+            templates = conn.execute(select(func.count(func.distinct(t.c.template_id))))
+            n_templates = int(templates.scalar_one())
+            n_generic = int(conn.execute(select(func.count()).select_from(g)).scalar_one())
+        return nets, in_nets, n_templates, n_generic
 
     # -- indicators and assessments ----------------------------------------------
 
@@ -576,6 +778,54 @@ class Store(ABC):
                     ],
                 )
 
+    def update_assessments(
+        self,
+        rows: Sequence[tuple[str, str, float, str, str]],
+        drop: Sequence[tuple[str, str]],
+    ) -> None:
+        """Replace some assessments in one transaction: delete ``drop`` (``(subject,
+        subject_id)``) and the ids of ``rows``, then insert ``rows`` (shape as in
+        :meth:`replace_assessments`)."""
+        t = schema.assessments
+        gone: dict[str, set[str]] = {}
+        for subject, sid in [*drop, *((r[0], r[1]) for r in rows)]:
+            gone.setdefault(subject, set()).add(sid)
+        with self._guard("writing assessments"), self.engine.begin() as conn:
+            t.create(conn, checkfirst=True)
+            for subject, ids in sorted(gone.items()):
+                for chunk in _chunks(sorted(ids), 500):
+                    conn.execute(
+                        t.delete().where(t.c.subject == subject, t.c.subject_id.in_(chunk))
+                    )
+            for chunk in _chunks(list(rows), 5000):
+                conn.execute(
+                    t.insert(),
+                    [
+                        {
+                            "subject": s,
+                            "subject_id": sid,
+                            "score": sc,
+                            "decision": d,
+                            "contributions": c,
+                        }
+                        for s, sid, sc, d, c in chunk
+                    ],
+                )
+
+    def assessment_counts(self) -> tuple[int, int, int, int]:
+        """``(ads, networks, ads not allowed, networks not allowed)`` assessed."""
+        t = schema.assessments
+        with self._guard("counting assessments"), self.engine.connect() as conn:
+            if not inspect(conn).has_table(t.name):
+                return 0, 0, 0, 0
+            flagged = func.sum(sa_cast(t.c.decision != "allow", Integer))
+            counts = dict.fromkeys(("ad", "network"), (0, 0))
+            for subject, n, f in conn.execute(
+                select(t.c.subject, func.count(), flagged).group_by(t.c.subject)
+            ):
+                counts[subject] = (int(n), int(f or 0))
+        return counts["ad"][0], counts["network"][0], counts["ad"][1], counts["network"][1]
+
     def assessments_of(
         self, subject: str, ids: Sequence[str]
     ) -> dict[str, tuple[float, str, list[dict[str, Any]]]]:
@@ -613,6 +863,18 @@ class Store(ABC):
         with self._guard("reading dates"), self.engine.connect() as conn:
             rows = conn.execute(select(a.c.pk, a.c.posted_at, a.c.location).where(a.c.is_current))
             return {pk: (posted, loc) for pk, posted, loc in rows}
+
+    def dates_places_of(self, pks: Sequence[int]) -> dict[int, tuple[str | None, str]]:
+        """:meth:`current_dates_places` of the given ads only."""
+        a = schema.ads
+        out: dict[int, tuple[str | None, str]] = {}
+        with self._guard("reading dates"), self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(pks)), 500):
+                rows = conn.execute(
+                    select(a.c.pk, a.c.posted_at, a.c.location).where(a.c.pk.in_(chunk))
+                )
+                out.update((pk, (posted, loc)) for pk, posted, loc in rows)
+        return out
 
     # -- lookups for screening ---------------------------------------------------
 
@@ -1007,6 +1269,15 @@ _ENTITIES_OF = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
 _CARRIERS = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
     _e.c.kind.in_(bindparam("kinds", expanding=True)),
     _e.c.value.in_(bindparam("values", expanding=True)),
+)
+_CURRENT_CARRIERS = (
+    select(_e.c.value, _e.c.ad_pk)
+    .select_from(_e.join(_a, _a.c.pk == _e.c.ad_pk))
+    .where(
+        _e.c.kind == bindparam("kind"),
+        _e.c.value.in_(bindparam("values", expanding=True)),
+        _a.c.is_current,
+    )
 )
 _CURRENT_PKS = select(_a.c.pk, _a.c.source, _a.c.ad_id).where(
     _a.c.ad_id.in_(bindparam("ids", expanding=True)), _a.c.is_current

@@ -15,10 +15,16 @@
   the ad's pk as text) and each network (``"network"``, the network id), with the
   decision and the contributions (JSON list) that add up to it; replaced as a whole
   after each relink (:func:`adsentry.score.rescore`).
-- ``ad_templates``, ``network_members``, ``generic_identifiers``: what the last full
-  relink (:func:`adsentry.link.networks.relink`) found, replaced as a whole. Evidence
+- ``ad_templates``, ``network_members``, ``generic_identifiers``: what linking found
+  (:func:`adsentry.link.networks.relink` replaces them as a whole). Evidence
   stays a star: ad to template (``similarity`` of the ad to its template's anchor), ad
   to network; identifier evidence is the ``entities`` rows minus the generic values.
+  Updated in place for the ads a new run touches (incremental linking,
+  :mod:`adsentry.link.incremental`).
+- ``ad_bands``: the LSH band keys of each linked ad's masked text (one row per ad,
+  ``band_keys`` NULL for a text too short to link), so that a later run finds the stored
+  ads a new ad's template links to without recomputing MinHash; a linked ad that is no
+  longer current still has its row until the next run withdraws its links.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -121,6 +128,13 @@ network_members = Table(
     Column("network_id", String, nullable=False),
 )
 Index("ix_network_members_network", network_members.c.network_id)
+
+ad_bands = Table(
+    "ad_bands",
+    metadata,
+    Column("ad_pk", Integer, ForeignKey("ads.pk", ondelete="CASCADE"), primary_key=True),
+    Column("band_keys", LargeBinary),  # bands x 8 bytes, big-endian uint64; NULL: too short
+)
 
 generic_identifiers = Table(
     "generic_identifiers",
