@@ -52,8 +52,8 @@ from adsentry.link.templates import (
     TemplateParams,
     build_template,
     cluster,
+    pair_similarities,
 )
-from adsentry.link.templates import similarity as text_similarity
 from adsentry.store.base import LinkAd, LinkEntity, Store
 
 #: Entity kinds masked in the text templates see, with their mask.
@@ -225,19 +225,24 @@ def compute(
     for k, lab in labels.items():
         if lab is not None:
             clusters[lab].append(key_pk[k])
+    # each member's similarity to its anchor, one batch for all distinct text pairs
+    text_no: dict[str, int] = {}
+    pair_no: dict[tuple[int, int], int] = {}
+    todo: list[tuple[int, str, tuple[int, int] | None]] = []
     for anchor, pks in sorted(clusters.items()):
         tid = template_id_of(anchor)
-        anchor_text = texts[key_pk[anchor]]
-        sims: dict[str, float] = {}
+        a_no = text_no.setdefault(texts[key_pk[anchor]], len(text_no))
         for pk in pks:
-            text = texts[pk]
-            if text not in sims:
-                sims[text] = (
-                    1.0
-                    if text == anchor_text
-                    else text_similarity(text, anchor_text, template_params)
-                )
-            result.templates[pk] = (tid, round(sims[text], 4))
+            t_no = text_no.setdefault(texts[pk], len(text_no))
+            pair = None if t_no == a_no else (t_no, a_no)
+            if pair is not None:
+                pair_no.setdefault(pair, len(pair_no))
+            todo.append((pk, tid, pair))
+    sims = pair_similarities(
+        list(text_no), np.asarray(list(pair_no), dtype=np.int64), template_params
+    ).tolist()
+    for pk, tid, pair in todo:
+        result.templates[pk] = (tid, 1.0 if pair is None else round(sims[pair_no[pair]], 4))
 
     # networks: components of the star graph ads + identifiers + templates
     rows: list[int] = []
