@@ -19,13 +19,18 @@ checks it table by table). The argument:
    :func:`adsentry.link.templates.similarity` reaches the threshold, with a margin of
    0.01 so that rounding never loses one); and the ads of the replaced versions'
    networks.
-3. **Affected ads** = the seeds plus every ad of their stored networks. A link between
-   an affected ad and any other ad is either new (found in step 2) or was already a
-   link inside one stored network, so the affected ads are a union of whole networks
-   of the new graph. Template links, their cut into micro-clusters (which depends only
-   on one component's texts and links) and the networks are computed over the affected
-   ads alone (:func:`adsentry.link.networks.compute`, generic set given), and their
-   rows replace the old ones in one transaction.
+3. **Affected ads** = the seeds plus every ad of their stored networks and stored
+   *template components* (``ad_bands.component``: the connected components of template
+   links before chaining control cuts them into micro-clusters; an ad can link to a
+   neighbour and still stand alone, and a new link can move a component's medoid and
+   re-cut it whole), repeated until nothing is added. A link between an affected ad
+   and any other ad is either new (found in step 2), or an identifier link inside one
+   stored network, or a template link inside one stored component, so the affected ads
+   are a union of whole networks and components of the new graph. Template links,
+   their cut into micro-clusters (which depends only on one component's texts and
+   links) and the networks are computed over the affected ads alone
+   (:func:`adsentry.link.networks.compute`, generic set given), and their rows replace
+   the old ones in one transaction.
 
 Cost: reading the band keys of every current ad (8 bytes per band, 336 bytes per ad,
 paged 50k at a time), plus a relink of the affected ads. When the new ads are more than
@@ -144,8 +149,7 @@ def _update(
             seeds.update(carriers.get(key, ()))
     seeds |= _template_links(store, new_ads, new_ents, template_params)
     gone = set(withdrawn)
-    before = set(store.networks_of(sorted(seeds | gone)).values())
-    affected = (seeds | set(store.members_of_networks(sorted(before)))) - gone
+    affected, before = _closure(store, seeds, gone)
 
     pks = sorted(affected)
     generic_keys = (stored_generic - judged) | generic_now.keys()
@@ -166,6 +170,26 @@ def _update(
         params_fingerprint(template_params, generic_params),
     )
     return LinkScope(frozenset(affected), frozenset(gone), frozenset(before))
+
+
+def _closure(store: Store, seeds: set[int], gone: set[int]) -> tuple[set[int], set[str]]:
+    """The seeds (current ads) plus every ad of their stored networks and template
+    components, and of those of the ``gone`` versions, to a fixpoint; and the stored
+    network ids met."""
+    affected = seeds - gone
+    networks: set[str] = set()
+    components: set[str] = set()
+    frontier = seeds | gone
+    while frontier:
+        nets = set(store.networks_of(sorted(frontier)).values()) - networks
+        comps = store.components_of(sorted(frontier)) - components
+        networks |= nets
+        components |= comps
+        more = set(store.members_of_networks(sorted(nets)))
+        more |= set(store.members_of_components(sorted(comps)))
+        frontier = more - affected - gone
+        affected |= frontier
+    return affected, networks
 
 
 def _judge(

@@ -118,8 +118,8 @@ class LinkResult:
     ``templates``: ad pk -> ``(template_id, similarity)``; ``networks``: ad pk ->
     network id (ads in no network left out); ``generic``: the generic identifiers
     (empty when the caller gave them); ``identifiers``: kept identifiers carried by two
-    ads or more -> their ad pks; ``bands``: the LSH band keys of the masked texts, by
-    ad key (``ad_keys``: ad pk -> ad key).
+    ads or more -> their ad pks; ``bands``: the LSH band keys and template components
+    of the masked texts, by ad key (``ad_keys``: ad pk -> ad key).
     """
 
     templates: dict[int, tuple[str, float]] = field(default_factory=dict)
@@ -129,12 +129,19 @@ class LinkResult:
     bands: BandKeyTable = field(default_factory=BandKeyTable)
     ad_keys: dict[int, str] = field(default_factory=dict)
 
-    def band_rows(self, pks: Collection[int] | None = None) -> Iterator[tuple[int, bytes | None]]:
-        """``(ad_pk, keys)`` as the store keeps them (:func:`band_bytes`), for the ads
-        ``pks`` (every ad when None), by pk."""
+    def band_rows(
+        self, pks: Collection[int] | None = None
+    ) -> Iterator[tuple[int, bytes | None, str | None]]:
+        """``(ad_pk, band keys, template component)`` as the store keeps them
+        (:func:`band_bytes`), for the ads ``pks`` (every ad when None), by pk."""
         for pk in sorted(self.ad_keys if pks is None else pks):
-            keys = self.bands.of(self.ad_keys[pk])
-            yield pk, None if keys is None else band_bytes(keys)
+            key = self.ad_keys[pk]
+            keys = self.bands.of(key)
+            yield (
+                pk,
+                None if keys is None else band_bytes(keys),
+                self.bands.component_of.get(key),
+            )
 
 
 def band_bytes(keys: np.ndarray) -> bytes:

@@ -890,14 +890,19 @@ def _candidates(keys: NDArray[np.uint64], uids: NDArray[np.int64]) -> NDArray[np
 
 
 class BandKeyTable:
-    """The LSH band keys :func:`cluster` computed, for a store to keep: ``row_of`` maps
-    the ad key of every text long enough to link to its row of ``keys``, shape
-    (distinct eligible texts, bands), uint64 (copies of a text share a row). An ad key
-    missing from ``row_of`` has a text too short to link."""
+    """What :func:`cluster` computed that a store keeps for incremental linking:
+    ``row_of`` maps the ad key of every text long enough to link to its row of
+    ``keys``, shape (distinct eligible texts, bands), uint64 (copies of a text share a
+    row; an ad key missing from ``row_of`` has a text too short to link).
+    ``component_of`` maps the ad key of every text linked to another distinct text to
+    its *template component*: the smallest ad key of its connected component of links,
+    before chaining control cuts it into micro-clusters (an ad can link to a neighbour
+    and still stand alone, so a new link can re-cut a whole component)."""
 
     def __init__(self) -> None:
         self.row_of: dict[str, int] = {}
         self.keys: NDArray[np.uint64] = np.zeros((0, 0), dtype=_U64)
+        self.component_of: dict[str, str] = {}
 
     def of(self, ad_key: str) -> NDArray[np.uint64] | None:
         """The band keys of one ad, shape (bands,), or None (too short to link)."""
@@ -980,7 +985,24 @@ def cluster(
     del keys
     sims = table.pair_sims(pairs, params)
     linked = sims >= params.threshold
+    if keys_out is not None:
+        keys_out.component_of = _component_ids(n, pairs[linked], members)
     return _partition(n, pairs[linked], sims[linked], members, eligible.tolist(), table, params)
+
+
+def _component_ids(
+    n: int, edges: NDArray[np.int64], members: Sequence[list[str]]
+) -> dict[str, str]:
+    """Ad key -> smallest ad key of its link component, for components of 2+ texts."""
+    labels = _components(n, edges).tolist()
+    first: dict[int, str] = {}
+    size: dict[int, int] = {}
+    for u, lab in enumerate(labels):
+        size[lab] = size.get(lab, 0) + 1
+        low = min(members[u])
+        if lab not in first or low < first[lab]:
+            first[lab] = low
+    return {k: first[lab] for u, lab in enumerate(labels) if size[lab] > 1 for k in members[u]}
 
 
 def _partition(

@@ -421,17 +421,22 @@ class Store(ABC):
         templates: Sequence[tuple[int, str, float]],
         members: Sequence[tuple[int, str]],
         generic: Sequence[tuple[str, str, str, int]],
-        bands: Sequence[tuple[int, bytes | None]] = (),
+        bands: Sequence[tuple[int, bytes | None, str | None]] = (),
         params: str = "",
     ) -> None:
         """Replace the results of linking in one transaction: ``templates`` as
         ``(ad_pk, template_id, similarity)``, ``members`` as ``(ad_pk, network_id)``,
-        ``generic`` as ``(kind, value, reason, ads)``, ``bands`` as ``(ad_pk, keys)``
-        (LSH band keys, None for a text too short to link); ``params`` names the
-        linking parameters the rows were computed with (see :meth:`link_state`)."""
+        ``generic`` as ``(kind, value, reason, ads)``, ``bands`` as ``(ad_pk, band_keys,
+        component)`` (LSH band keys, None for a text too short to link; template
+        component or None); ``params`` names the linking parameters the rows were
+        computed with (see :meth:`link_state`)."""
         t, m, g = schema.ad_templates, schema.network_members, schema.generic_identifiers
         b = schema.ad_bands
         with self._guard("writing links"), self.engine.begin() as conn:
+            if inspect(conn).has_table(b.name) and "component" not in {
+                c["name"] for c in inspect(conn).get_columns(b.name)
+            }:
+                b.drop(conn)  # written by an earlier version: rebuilt whole here
             for table in (t, m, g, b):
                 table.create(conn, checkfirst=True)
                 conn.execute(table.delete())
@@ -442,7 +447,7 @@ class Store(ABC):
         drop: Sequence[int],
         templates: Sequence[tuple[int, str, float]],
         members: Sequence[tuple[int, str]],
-        bands: Sequence[tuple[int, bytes | None]],
+        bands: Sequence[tuple[int, bytes | None, str | None]],
         generic_drop: Sequence[tuple[str, str]],
         generic: Sequence[tuple[str, str, str, int]],
         params: str,
@@ -471,7 +476,7 @@ class Store(ABC):
         templates: Sequence[tuple[int, str, float]],
         members: Sequence[tuple[int, str]],
         generic: Sequence[tuple[str, str, str, int]],
-        bands: Sequence[tuple[int, bytes | None]],
+        bands: Sequence[tuple[int, bytes | None, str | None]],
         params: str,
     ) -> None:
         t, m, g = schema.ad_templates, schema.network_members, schema.generic_identifiers
@@ -486,7 +491,10 @@ class Store(ABC):
         for chunk in _chunks(list(members), 5000):
             conn.execute(m.insert(), [{"ad_pk": p, "network_id": i} for p, i in chunk])
         for chunk in _chunks(list(bands), 5000):
-            conn.execute(schema.ad_bands.insert(), [{"ad_pk": p, "band_keys": k} for p, k in chunk])
+            conn.execute(
+                schema.ad_bands.insert(),
+                [{"ad_pk": p, "band_keys": k, "component": c} for p, k, c in chunk],
+            )
         if generic:
             conn.execute(
                 g.insert(),
@@ -713,6 +721,34 @@ class Store(ABC):
                 out.update(
                     int(p)
                     for (p,) in conn.execute(select(m.c.ad_pk).where(m.c.network_id.in_(chunk)))
+                )
+        return sorted(out)
+
+    def components_of(self, pks: Sequence[int]) -> set[str]:
+        """The template components (see ``ad_bands``) of the given linked ads."""
+        b = schema.ad_bands
+        out: set[str] = set()
+        with self._guard("reading template components"), self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(pks)), 500):
+                out.update(
+                    c
+                    for (c,) in conn.execute(
+                        select(b.c.component).where(
+                            b.c.ad_pk.in_(chunk), b.c.component.is_not(None)
+                        )
+                    )
+                )
+        return out
+
+    def members_of_components(self, components: Sequence[str]) -> list[int]:
+        """Pks of the linked ads of the given template components, ascending."""
+        b = schema.ad_bands
+        out: set[int] = set()
+        with self._guard("reading template components"), self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(components)), 500):
+                out.update(
+                    int(p)
+                    for (p,) in conn.execute(select(b.c.ad_pk).where(b.c.component.in_(chunk)))
                 )
         return sorted(out)
 

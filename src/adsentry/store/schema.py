@@ -23,8 +23,11 @@
   :mod:`adsentry.link.incremental`).
 - ``ad_bands``: the LSH band keys of each linked ad's masked text (one row per ad,
   ``band_keys`` NULL for a text too short to link), so that a later run finds the stored
-  ads a new ad's template links to without recomputing MinHash; a linked ad that is no
-  longer current still has its row until the next run withdraws its links.
+  ads a new ad's template links to without recomputing MinHash, and its template
+  component (``component``: the smallest ad key of its connected component of template
+  links before the cut into micro-clusters; NULL when it links to no other text); a
+  linked ad that is no longer current keeps its row until the next run withdraws its
+  links.
 """
 
 from __future__ import annotations
@@ -134,7 +137,9 @@ ad_bands = Table(
     metadata,
     Column("ad_pk", Integer, ForeignKey("ads.pk", ondelete="CASCADE"), primary_key=True),
     Column("band_keys", LargeBinary),  # bands x 8 bytes, big-endian uint64; NULL: too short
+    Column("component", Text),  # template component (smallest ad key); NULL: no link
 )
+Index("ix_ad_bands_component", ad_bands.c.component)
 
 generic_identifiers = Table(
     "generic_identifiers",
