@@ -480,24 +480,34 @@ class ScoreReport:
         )
 
 
-def network_ads(store: Store, pks: Sequence[int] | None = None) -> dict[str, list[NetworkAd]]:
+def network_ads(
+    store: Store,
+    pks: Sequence[int] | None = None,
+    *,
+    assignments: Sequence[tuple[str, str, int, str | None, str | None]] | None = None,
+    indicators: Mapping[int, Sequence[Indicator]] | None = None,
+) -> dict[str, list[NetworkAd]]:
     """Network id -> its member ads as :func:`assess_network` reads them, from the
     stored links, entities (generic phones left out) and indicators; only the networks
     of the ads ``pks`` when given (then ``pks`` must hold whole networks). An ad's
     cities are its places with a state or country
     (:func:`adsentry.link.identifiers.ad_places`: its location entities, else the
-    site's location field)."""
+    site's location field). ``assignments`` (as :meth:`Store.link_assignments` gives
+    them) and ``indicators`` (ad pk -> Indicators) save reading them again when the
+    caller has them."""
     from adsentry.link.identifiers import ad_places
 
-    rows = store.link_assignments() if pks is None else store.link_assignments_of(pks)
-    assignments = [r for r in rows if r[3] is not None]
+    if assignments is None:
+        assignments = store.link_assignments() if pks is None else store.link_assignments_of(pks)
+    assignments = [r for r in assignments if r[3] is not None]
     pks = [pk for _, _, pk, _, _ in assignments]
     generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
     values: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for e in store.link_entities_of(pks, ("phone", "name", "location")):
         if (e.kind, e.value) not in generic and e.value not in values[e.ad_pk][e.kind]:
             values[e.ad_pk][e.kind].append(e.value)
-    indicators = store.indicators_of(pks)
+    if indicators is None:
+        indicators = store.indicators_of(pks)
     facts = store.current_dates_places() if len(pks) > 50_000 else store.dates_places_of(pks)
     out: dict[str, list[NetworkAd]] = defaultdict(list)
     for source, ad_id, pk, nid, tid in assignments:
@@ -531,12 +541,13 @@ def rescore(store: Store, settings: ScoreSettings, scope: LinkScope | None = Non
     rows: list[tuple[str, str, float, str, str]] = []
     refs: dict[str, NetworkRef] = {}
     pks = None if scope is None else sorted(scope.ads)
-    for nid, members in sorted(network_ads(store, pks).items()):
+    indicators = store.indicators_of(pks)
+    assignments = store.link_assignments() if pks is None else store.link_assignments_of(pks)
+    networks = network_ads(store, pks, assignments=assignments, indicators=indicators)
+    for nid, members in sorted(networks.items()):
         a = assess_network(members, settings)
         refs[nid] = NetworkRef(nid, len(members), a.score)
         rows.append(("network", nid, a.score, a.decision, _json(a)))
-    indicators = store.indicators_of(pks)
-    assignments = store.link_assignments() if pks is None else store.link_assignments_of(pks)
     for _source, _ad_id, pk, ad_nid, _tid in assignments:
         ref = refs.get(ad_nid) if ad_nid is not None else None
         a = assess_ad(indicators.get(pk, ()), settings, ref)

@@ -413,7 +413,7 @@ class Store(ABC):
                 .select_from(e.join(a, a.c.pk == e.c.ad_pk))
                 .where(a.c.is_current, e.c.kind.in_(list(kinds)))
                 .order_by(e.c.ad_pk, e.c.field, e.c.start, e.c.pk)
-            )
+            ).all()
             return [LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows]
 
     def replace_links(
@@ -606,7 +606,7 @@ class Store(ABC):
             for chunk in _chunks(sorted(set(pks)), 500):
                 # kinds filtered here, not in SQL: with a kind condition SQLite's planner
                 # takes the (kind, value) index and reads every entity of those kinds
-                rows = conn.execute(_LINK_ENTITIES, {"pks": list(chunk)})
+                rows = conn.execute(_LINK_ENTITIES, {"pks": list(chunk)}).all()
                 out.extend(
                     LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows if r[1] in wanted
                 )
@@ -771,25 +771,32 @@ class Store(ABC):
         None): ad pk -> Indicators, one per code with its spans in field/offset order,
         codes sorted."""
         i, a = schema.indicators, schema.ads
-        grouped: dict[tuple[int, str], list[Any]] = {}
+        out: dict[int, list[Indicator]] = {}
         with self._guard("reading indicators"), self.engine.connect() as conn:
             if not inspect(conn).has_table(i.name):
                 return {}
-            base = select(i).order_by(i.c.ad_pk, i.c.code, i.c.field, i.c.start, i.c.pk)
+            cols = (i.c.ad_pk, i.c.code, i.c.validated, i.c.source, i.c.language)
+            base = select(*cols, i.c.field, i.c.start, i.c.end, i.c.text).order_by(
+                i.c.ad_pk, i.c.code, i.c.field, i.c.start, i.c.pk
+            )
             if pks is None:
                 queries = [base.join(a, a.c.pk == i.c.ad_pk).where(a.c.is_current)]
             else:
                 queries = [base.where(i.c.ad_pk.in_(c)) for c in _chunks(sorted(set(pks)), 500)]
+            # rows come grouped by (ad, code), chunks in ascending pk: one pass builds them
+            head: tuple[Any, ...] | None = None
+            spans: list[Span] = []
             for q in queries:
-                for r in conn.execute(q):
-                    grouped.setdefault((r.ad_pk, r.code), []).append(r)
-        out: dict[int, list[Indicator]] = {}
-        for (pk, code), rows in sorted(grouped.items()):
-            first = rows[0]
-            spans = tuple(Span(r.field, r.start, r.end, r.text) for r in rows)
-            out.setdefault(pk, []).append(
-                Indicator(code, bool(first.validated), first.source, spans, first.language)
-            )
+                for pk, code, validated, source, language, field, start, end, text in conn.execute(
+                    q
+                ).all():
+                    if head is None or head[0] != pk or head[1] != code:
+                        if head is not None:
+                            out.setdefault(head[0], []).append(_indicator(head, spans))
+                        head, spans = (pk, code, validated, source, language), []
+                    spans.append(Span(field, start, end, text))
+            if head is not None:
+                out.setdefault(head[0], []).append(_indicator(head, spans))
         return out
 
     def replace_assessments(self, rows: Sequence[tuple[str, str, float, str, str]]) -> None:
@@ -1357,6 +1364,11 @@ def _utc_now() -> str:
 
 def _count(conn: Connection, table: Any) -> int:
     return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _indicator(head: tuple[Any, ...], spans: list[Span]) -> Indicator:
+    _pk, code, validated, source, language = head
+    return Indicator(code, bool(validated), source, tuple(spans), language)
 
 
 def _chunks(items: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
