@@ -247,3 +247,24 @@ def test_new_ads_that_move_a_template_medoid_relink_the_whole_component(tmp_path
     assert nets["a"] is not None and nets["a"] == nets["b1"] == nets["b2"] != nets["c"]
     assert {nets[k] for k in ("c", "d", "e1", "e2", "e3", "e4")} == {nets["c"]}
     check_against_full(store, params)
+
+
+def test_a_run_stopped_between_links_and_scores_is_rescored_by_the_next(tmp_path: Path) -> None:
+    """Links and scores are two transactions: when a run stops after the links, the
+    next ``analyze`` (with nothing new) writes the scores, in full."""
+    f = tmp_path / "ads.jsonl"
+    rows = [
+        {"id": f"a{i}", "body": f"Sweet {n} call 619-555-01{i:02d} now"}
+        for i, n in enumerate(["Mia", "Ava", "Zoe"])
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    db = tmp_path / "x.db"
+    store = open_store(db)
+    report = analyze([f], store, db_path=db, workers=1)
+    assert report.score is not None and store.scores_are_current()
+    relink(store)  # links written, the process "stops" before rescoring
+    assert not store.scores_are_current()
+    again = analyze([f], store, db_path=db, workers=1)
+    assert again.link is None and again.score is not None and again.score.ads == 3
+    assert store.scores_are_current()
+    assert analyze([f], store, db_path=db, workers=1).score is None

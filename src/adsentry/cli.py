@@ -264,10 +264,10 @@ def print_analyze_summary(report: Any, db: Path) -> None:
     err.print(t)
     if getattr(report, "link", None) is not None:
         _say(report.link.line())
-        if getattr(report, "score", None) is not None:
-            _say(report.score.line())
     else:
         _say("relink: nothing new stored; the networks are up to date")
+    if getattr(report, "score", None) is not None:
+        _say(report.score.line())
     if report.quarantined:
         err.print(f"quarantined records are in {quarantine_path(db)}")
 

@@ -320,6 +320,10 @@ def analyze(
 
         report.link, scope = link_stored(store)
         report.score = rescore(store, score_settings or ScoreSettings(), scope)
+    elif not store.scores_are_current():  # a run stopped between its links and scores
+        from adsentry.score import ScoreSettings, rescore
+
+        report.score = rescore(store, score_settings or ScoreSettings())
     report.seconds = time.perf_counter() - started
     return report
 

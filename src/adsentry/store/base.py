@@ -481,7 +481,11 @@ class Store(ABC):
     ) -> None:
         t, m, g = schema.ad_templates, schema.network_members, schema.generic_identifiers
         # The links now cover every ad stored so far (ads are only ever appended).
-        facts = {"links_upto_ad_pk": str(self._max_ad_pk(conn)), "link_params": params}
+        facts = {
+            "links_upto_ad_pk": str(self._max_ad_pk(conn)),
+            "link_params": params,
+            "scores_current": "0",  # until the assessments of these links are written
+        }
         conn.execute(schema.meta.delete().where(schema.meta.c.key.in_(list(facts))))
         conn.execute(schema.meta.insert(), [{"key": k, "value": v} for k, v in facts.items()])
         for chunk in _chunks(list(templates), 5000):
@@ -805,6 +809,7 @@ class Store(ABC):
         t = schema.assessments
         with self._guard("writing assessments"), self.engine.begin() as conn:
             t.create(conn, checkfirst=True)
+            self._scores_written(conn)
             conn.execute(t.delete())
             for chunk in _chunks(list(rows), 5000):
                 conn.execute(
@@ -835,6 +840,7 @@ class Store(ABC):
             gone.setdefault(subject, set()).add(sid)
         with self._guard("writing assessments"), self.engine.begin() as conn:
             t.create(conn, checkfirst=True)
+            self._scores_written(conn)
             for subject, ids in sorted(gone.items()):
                 for chunk in _chunks(sorted(ids), 500):
                     conn.execute(
@@ -854,6 +860,22 @@ class Store(ABC):
                         for s, sid, sc, d, c in chunk
                     ],
                 )
+
+    @staticmethod
+    def _scores_written(conn: Connection) -> None:
+        meta = schema.meta
+        conn.execute(meta.delete().where(meta.c.key == "scores_current"))
+        conn.execute(meta.insert(), [{"key": "scores_current", "value": "1"}])
+
+    def scores_are_current(self) -> bool:
+        """False when links were written and the run stopped before their assessments
+        were (the next ``analyze`` then rescores)."""
+        meta = schema.meta
+        with self._guard("checking the scores"), self.engine.connect() as conn:
+            value = conn.execute(
+                select(meta.c.value).where(meta.c.key == "scores_current")
+            ).scalar_one_or_none()
+            return value != "0"
 
     def assessment_counts(self) -> tuple[int, int, int, int]:
         """``(ads, networks, ads not allowed, networks not allowed)`` assessed."""
