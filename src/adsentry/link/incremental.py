@@ -59,7 +59,8 @@ from adsentry.link.identifiers import (
     placeholder_reason,
 )
 from adsentry.link.networks import (
-    LINK_KINDS,
+    COMPUTE_KINDS,
+    MASKS,
     LinkReport,
     compute,
     masked_text,
@@ -135,7 +136,7 @@ def _update(
     generic_params: GenericParams,
 ) -> LinkScope:
     new_pks = [a.pk for a in new_ads]
-    new_ents = store.link_entities_of(new_pks, LINK_KINDS)
+    new_ents = store.link_entities_of(new_pks, COMPUTE_KINDS)
     old_ents = store.link_entities_of(withdrawn, IDENTIFIER_KINDS)
     stored_generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
     judged = {(e.kind, e.value) for e in new_ents if e.kind in IDENTIFIER_KINDS}
@@ -155,7 +156,7 @@ def _update(
     generic_keys = (stored_generic - judged) | generic_now.keys()
     res = compute(
         store.link_ads_by_pk(pks),
-        store.link_entities_of(pks, LINK_KINDS),
+        store.link_entities_of(pks, COMPUTE_KINDS),
         template_params=template_params,
         generic=generic_keys,
     )
@@ -262,7 +263,7 @@ def _verified(
         return set()
     pks = sorted(pairs)
     by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
-    for e in store.link_entities_of(pks, LINK_KINDS):
+    for e in store.link_entities_of(pks, tuple(MASKS)):
         by_ad[e.ad_pk].append(e)
     stored = [(a.pk, masked_text(a, by_ad[a.pk])) for a in store.link_ads_by_pk(pks)]
     n = len(texts)

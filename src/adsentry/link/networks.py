@@ -66,8 +66,10 @@ MASKS: dict[str, str] = {
 #: Members a template's slots are aligned over in :func:`network_detail`.
 TEMPLATE_SAMPLE = 30
 
-#: Entity kinds linking reads.
-LINK_KINDS: tuple[str, ...] = (*MASKS, "location", "name")
+#: Entity kinds :func:`compute` reads (masks and places).
+COMPUTE_KINDS: tuple[str, ...] = (*MASKS, "location")
+#: Entity kinds a network's evidence shows (:func:`network_detail`).
+LINK_KINDS: tuple[str, ...] = (*COMPUTE_KINDS, "name")
 
 
 def _digest(text: str) -> str:
@@ -287,7 +289,7 @@ def relink(
     """Rebuild templates, generic identifiers and networks from the stored current ads
     and their entities, and replace them in the store in one transaction."""
     ads = store.current_link_ads()
-    entities = store.current_link_entities(LINK_KINDS)
+    entities = store.current_link_entities(COMPUTE_KINDS)
     res = compute(ads, entities, template_params=template_params, generic_params=generic_params)
     store.replace_links(
         [(pk, tid, sim) for pk, (tid, sim) in sorted(res.templates.items())],
