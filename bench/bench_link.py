@@ -15,7 +15,7 @@ reused, as bench_screen.py does), prints:
    median and p95 milliseconds.
 
 Usage: python bench/bench_link.py [--sizes 10000,100000] [--new 1,100,1000]
-       [--workdir bench/.work] [--no-check]
+       [--workdir bench/.work] [--no-check] [--no-relink]
 """
 
 from __future__ import annotations
@@ -107,6 +107,11 @@ def main() -> None:
     parser.add_argument(
         "--no-check", action="store_true", help="skip the second full relink that checks"
     )
+    parser.add_argument(
+        "--no-relink",
+        action="store_true",
+        help="use the case database as analyze linked it (skip the timed full relink)",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -116,8 +121,9 @@ def main() -> None:
         base = build_db(args.workdir, n)
         linked = args.workdir / f"link-{n}.db"
         shutil.copy(base, linked)
-        wall, rss = run(adsentry("relink", "--db", str(linked)))
-        print(f"  full relink: {wall:.1f} s, peak RSS {rss:.0f} MiB")
+        if not args.no_relink:
+            wall, rss = run(adsentry("relink", "--db", str(linked)))
+            print(f"  full relink: {wall:.1f} s, peak RSS {rss:.0f} MiB")
         for k in ks:
             db = args.workdir / f"link-{n}-plus-{k}.db"
             shutil.copy(linked, db)
