@@ -35,6 +35,12 @@ _WRAP = (
 
 def run(cmd: list[str]) -> tuple[float, float]:
     """Run a command; return (wall seconds, peak RSS in MiB of its largest process)."""
+    wall, rss, _ = run_capturing(cmd)
+    return wall, rss
+
+
+def run_capturing(cmd: list[str]) -> tuple[float, float, str]:
+    """:func:`run` that also returns the command's stderr."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
         t0 = time.perf_counter()
         proc = subprocess.run(
@@ -43,7 +49,7 @@ def run(cmd: list[str]) -> tuple[float, float]:
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
-        return wall, int(open(rss_file.name).read()) / 1024
+        return wall, int(open(rss_file.name).read()) / 1024, proc.stderr
 
 
 def stats(db: Path) -> dict[str, object]:

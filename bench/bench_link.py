@@ -26,11 +26,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench_analyze import _WRAP, run
+from bench_analyze import run, run_capturing
 from bench_screen import build_db
 
 HERE = Path(__file__).resolve().parent
@@ -53,19 +52,6 @@ def reposts(corpus: Path, path: Path, k: int) -> None:
         record["id"] = f"repost-{record['id']}"
         out.append(json.dumps(record) + "\n")
     path.write_text("".join(out), encoding="utf-8")
-
-
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """:func:`bench_analyze.run` that also returns the command's stderr."""
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-c", _WRAP, rss_file.name, *cmd], capture_output=True, text=True
-        )
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
-        return wall, int(open(rss_file.name).read()) / 1024, proc.stderr
 
 
 def export(db: Path) -> str:
@@ -130,7 +116,7 @@ def main() -> None:
             src = args.workdir / f"reposts-{n}-{k}.jsonl"
             reposts(args.workdir / f"demo-{n}.jsonl", src, k)
             cmd = adsentry("analyze", str(src), "--db", str(db), "--workers", "1")
-            wall, rss, err = timed(cmd)
+            wall, rss, err = run_capturing(cmd)
             links = [line for line in err.splitlines() if line.startswith(("links", "relink"))]
             print(f"  analyze {k:,} new ads: {wall:.1f} s, peak RSS {rss:.0f} MiB")
             print(f"    {links[-1] if links else '(no link line)'}")

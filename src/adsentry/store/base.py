@@ -809,22 +809,8 @@ class Store(ABC):
         t = schema.assessments
         with self._guard("writing assessments"), self.engine.begin() as conn:
             t.create(conn, checkfirst=True)
-            self._scores_written(conn)
             conn.execute(t.delete())
-            for chunk in _chunks(list(rows), 5000):
-                conn.execute(
-                    t.insert(),
-                    [
-                        {
-                            "subject": s,
-                            "subject_id": sid,
-                            "score": sc,
-                            "decision": d,
-                            "contributions": c,
-                        }
-                        for s, sid, sc, d, c in chunk
-                    ],
-                )
+            self._write_assessments(conn, rows)
 
     def update_assessments(
         self,
@@ -840,30 +826,33 @@ class Store(ABC):
             gone.setdefault(subject, set()).add(sid)
         with self._guard("writing assessments"), self.engine.begin() as conn:
             t.create(conn, checkfirst=True)
-            self._scores_written(conn)
             for subject, ids in sorted(gone.items()):
                 for chunk in _chunks(sorted(ids), 500):
                     conn.execute(
                         t.delete().where(t.c.subject == subject, t.c.subject_id.in_(chunk))
                     )
-            for chunk in _chunks(list(rows), 5000):
-                conn.execute(
-                    t.insert(),
-                    [
-                        {
-                            "subject": s,
-                            "subject_id": sid,
-                            "score": sc,
-                            "decision": d,
-                            "contributions": c,
-                        }
-                        for s, sid, sc, d, c in chunk
-                    ],
-                )
+            self._write_assessments(conn, rows)
 
     @staticmethod
-    def _scores_written(conn: Connection) -> None:
-        meta = schema.meta
+    def _write_assessments(
+        conn: Connection, rows: Sequence[tuple[str, str, float, str, str]]
+    ) -> None:
+        """Insert assessment rows, and mark the scores as written for the stored links."""
+        t, meta = schema.assessments, schema.meta
+        for chunk in _chunks(list(rows), 5000):
+            conn.execute(
+                t.insert(),
+                [
+                    {
+                        "subject": s,
+                        "subject_id": sid,
+                        "score": sc,
+                        "decision": d,
+                        "contributions": c,
+                    }
+                    for s, sid, sc, d, c in chunk
+                ],
+            )
         conn.execute(meta.delete().where(meta.c.key == "scores_current"))
         conn.execute(meta.insert(), [{"key": "scores_current", "value": "1"}])
 
