@@ -224,8 +224,9 @@ class AnalyzeReport:
     that could not be read (``quarantine_new`` of them not seen by an earlier run).
     ``link``: what linking at the end found (corpus stage: incremental when the stored
     links allow it, else a full relink); None when nothing new was stored and the links
-    already cover every stored ad. ``score``: what the assessments after it found (None
-    when nothing was linked).
+    already cover every stored ad. ``score``: what the assessments after it found (also
+    when an earlier run stopped between its links and its scores; None when nothing
+    was assessed).
     """
 
     files: list[str] = field(default_factory=list)

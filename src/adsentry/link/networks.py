@@ -1,6 +1,8 @@
 """Networks: connected groups of ads fused from identifier links and template links.
 
-A full rebuild from the stored extractions (incremental linking comes later). The graph
+:func:`compute` links a set of ads; :func:`relink` rebuilds everything from the stored
+extractions, and :mod:`adsentry.link.incremental` runs :func:`compute` over only the
+networks and template components that new ads touch, with the same result. The graph
 is a star, never all pairs: its nodes are the current ads, the kept identifiers
 (:mod:`adsentry.link.identifiers`, generic values filtered out as in Freeman et al.,
 2025) and the template micro-clusters (:func:`adsentry.link.templates.cluster`,
