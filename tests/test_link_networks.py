@@ -293,3 +293,23 @@ def test_a_rerun_with_nothing_new_keeps_the_links(tmp_path: Path) -> None:
     f.write_text(f.read_text() + json.dumps({"id": "a2", "body": "Text 619.555.0142 now"}) + "\n")
     # linked incrementally: the new ad and the one it shares a phone with
     assert "links (2 ads relinked): 1 networks, 2 of 2 ads" in runner.invoke(app, args).stderr
+
+
+def test_network_command_explains_unknown_and_template_ids(tmp_path: Path) -> None:
+    f = tmp_path / "ads.jsonl"
+    rows = [
+        {"id": "a1", "title": "Mia", "body": "Sweet Mia waiting, call 619-555-0142 now"},
+        {"id": "a2", "title": "Ava", "body": "Ava here for you, text 619-555-0142"},
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    db = tmp_path / "x.db"
+    assert runner.invoke(app, ["analyze", str(f), "--db", str(db), "--workers", "1"]).exit_code == 0
+    r = runner.invoke(app, ["network", "t-0123", "--db", str(db)])
+    assert r.exit_code == 1 and "is a template id; network ids start with n-" in r.stderr
+    r = runner.invoke(app, ["network", "n-0123", "--db", str(db)])
+    assert r.exit_code == 1 and "no network 'n-0123' in this database" in r.stderr
+    [nid] = {json.loads(x)["network_id"] for x in export(db).splitlines()}
+    r = runner.invoke(app, ["network", nid, "--db", str(db)])
+    # no place named in title or body: the line says so rather than ending empty
+    assert "cities (0): (none extracted from title or body)" in r.stdout
+    assert "phones (1): +16195550142" in r.stdout

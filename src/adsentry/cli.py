@@ -589,7 +589,15 @@ def network(
         finally:
             store.close()
         if detail is None:
-            raise AdsentryError(f"no network {network_id!r} (run `adsentry relink` first?)")
+            if network_id.startswith("t-"):
+                raise AdsentryError(
+                    f"{network_id!r} is a template id; network ids start with n- "
+                    "(`adsentry export networks` lists both)"
+                )
+            raise AdsentryError(
+                f"no network {network_id!r} in this database (`adsentry export networks` "
+                "and `adsentry top` list the ids)"
+            )
         if as_json:
             sys.stdout.write(json.dumps(detail, ensure_ascii=False) + "\n")
             return
@@ -606,7 +614,8 @@ def network(
         span = f"{s['first_seen']} to {s['last_seen']}" if s["first_seen"] else "no dates"
         w(f"network {detail['network_id']}: {s['ads']} ads, {span}\n")
         for label in ("phones", "names", "cities"):
-            w(f"  {label} ({len(s[label])}): {', '.join(s[label])}\n")
+            shown = ", ".join(s[label]) or "(none extracted from title or body)"
+            w(f"  {label} ({len(s[label])}): {shown}\n")
         w("ads:\n")
         for a in cut(detail["ads"], "  "):
             if isinstance(a, str):

@@ -540,7 +540,7 @@ def _json_type(value: Any) -> str:
 
 def _json_detail(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+        return f"invalid JSON: {exc.msg} (column {exc.colno})"
     return "invalid JSON: nested too deeply"
 
 
