@@ -535,37 +535,25 @@ class Store(ABC):
     def link_assignments(self) -> list[tuple[str, str, int, str | None, str | None]]:
         """``(source, ad_id, pk, network_id, template_id)`` of every current ad in
         storage order; None where the ad stands alone (or nothing was linked yet)."""
-        a, t, m = schema.ads, schema.ad_templates, schema.network_members
+        a = schema.ads
         with self._guard("reading networks"), self.engine.connect() as conn:
             if not self._has_links(conn):
                 alone = conn.execute(
                     select(a.c.source, a.c.ad_id, a.c.pk).where(a.c.is_current).order_by(a.c.pk)
                 )
                 return [(s, i, p, None, None) for s, i, p in alone]
-            rows = conn.execute(
-                select(a.c.source, a.c.ad_id, a.c.pk, m.c.network_id, t.c.template_id)
-                .select_from(a.outerjoin(m, m.c.ad_pk == a.c.pk).outerjoin(t, t.c.ad_pk == a.c.pk))
-                .where(a.c.is_current)
-                .order_by(a.c.pk)
-            )
+            rows = conn.execute(_ASSIGNMENTS.where(a.c.is_current).order_by(a.c.pk))
             return [(s, i, p, nid, tid) for s, i, p, nid, tid in rows]
 
     def link_assignments_of(
         self, pks: Sequence[int]
     ) -> list[tuple[str, str, int, str | None, str | None]]:
         """:meth:`link_assignments` of the given ads only, by pk."""
-        a, t, m = schema.ads, schema.ad_templates, schema.network_members
+        a = schema.ads
         out: list[tuple[str, str, int, str | None, str | None]] = []
         with self._guard("reading networks"), self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(pks)), 500):
-                rows = conn.execute(
-                    select(a.c.source, a.c.ad_id, a.c.pk, m.c.network_id, t.c.template_id)
-                    .select_from(
-                        a.outerjoin(m, m.c.ad_pk == a.c.pk).outerjoin(t, t.c.ad_pk == a.c.pk)
-                    )
-                    .where(a.c.pk.in_(chunk))
-                    .order_by(a.c.pk)
-                )
+                rows = conn.execute(_ASSIGNMENTS.where(a.c.pk.in_(chunk)).order_by(a.c.pk))
                 out.extend((s, i, p, nid, tid) for s, i, p, nid, tid in rows)
         return out
 
@@ -1323,6 +1311,18 @@ _ENTITIES_OF = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
 _CARRIERS = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
     _e.c.kind.in_(bindparam("kinds", expanding=True)),
     _e.c.value.in_(bindparam("values", expanding=True)),
+)
+# (source, ad_id, pk, network_id, template_id) of ads: link_assignments and _of
+_ASSIGNMENTS = select(
+    _a.c.source,
+    _a.c.ad_id,
+    _a.c.pk,
+    schema.network_members.c.network_id,
+    schema.ad_templates.c.template_id,
+).select_from(
+    _a.outerjoin(schema.network_members, schema.network_members.c.ad_pk == _a.c.pk).outerjoin(
+        schema.ad_templates, schema.ad_templates.c.ad_pk == _a.c.pk
+    )
 )
 _CURRENT_CARRIERS = (
     select(_e.c.value, _e.c.ad_pk)
