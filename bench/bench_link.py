@@ -3,8 +3,11 @@
 For each size N of demo case database (seed 7, built once with `adsentry analyze` and
 reused, as bench_screen.py does), prints:
 
-1. `adsentry relink` from the stored extractions (templates, generic identifiers,
-   networks, then the scores): wall time and peak RSS of the process;
+1. the full link from the stored extractions (templates, generic identifiers,
+   networks: :func:`adsentry.link.networks.relink` in a fresh process, imports
+   included): wall time and peak RSS; then the scores of every ad and network
+   (`adsentry rescore`'s work, :func:`adsentry.score.rescore`) the same way, which
+   `adsentry relink` also does;
 2. incremental linking: `adsentry analyze` of K new ads (reposts of stored ads under
    new ids, see :func:`reposts`) into a copy of the relinked database, for each K:
    wall time and peak RSS of the whole run (reading, per-ad stages, linking, scoring)
@@ -33,6 +36,17 @@ from bench_analyze import run, run_capturing
 from bench_screen import build_db
 
 HERE = Path(__file__).resolve().parent
+
+
+_LINK = (
+    "import sys; from adsentry.store import open_store; "
+    "from adsentry.link.networks import relink; print(relink(open_store(sys.argv[1])))"
+)
+_SCORE = (
+    "import sys; from adsentry.store import open_store; "
+    "from adsentry.score import ScoreSettings, rescore; "
+    "print(rescore(open_store(sys.argv[1]), ScoreSettings()))"
+)
 
 
 def adsentry(*args: str) -> list[str]:
@@ -108,8 +122,10 @@ def main() -> None:
         linked = args.workdir / f"link-{n}.db"
         shutil.copy(base, linked)
         if not args.no_relink:
-            wall, rss = run(adsentry("relink", "--db", str(linked)))
-            print(f"  full relink: {wall:.1f} s, peak RSS {rss:.0f} MiB")
+            wall, rss = run([sys.executable, "-c", _LINK, str(linked)])
+            print(f"  full link from stored extractions: {wall:.1f} s, peak RSS {rss:.0f} MiB")
+            wall, rss = run([sys.executable, "-c", _SCORE, str(linked)])
+            print(f"  then scoring every ad and network: {wall:.1f} s, peak RSS {rss:.0f} MiB")
         for k in ks:
             db = args.workdir / f"link-{n}-plus-{k}.db"
             shutil.copy(linked, db)

@@ -7,17 +7,22 @@ the same store in full and takes the snapshot again: the two must be equal.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
 from sqlalchemy import select
 
 from adsentry.demo import write_corpus
 from adsentry.link.identifiers import GenericParams
-from adsentry.link.incremental import link_stored
+from adsentry.link.incremental import _Bands, link_stored
+from adsentry.link.incremental import _cut_changes as cut_changes
 from adsentry.link.networks import relink
+from adsentry.link.templates import TemplateParams
 from adsentry.model import Ad, Entity
 from adsentry.pipeline import analyze
 from adsentry.score import ScoreSettings, rescore
@@ -54,11 +59,15 @@ def snapshot(store: Store) -> dict[str, Any]:
         }
 
 
-def check_against_full(store: Store, generic: GenericParams | None = None) -> dict[str, Any]:
+def check_against_full(
+    store: Store, generic: GenericParams | None = None, template: TemplateParams | None = None
+) -> dict[str, Any]:
     """Snapshot now, relink and rescore in full, snapshot again; assert equal."""
     before = snapshot(store)
     assert before["band_pks_current"]
-    kw = {} if generic is None else {"generic_params": generic}
+    kw: dict[str, Any] = {} if generic is None else {"generic_params": generic}
+    if template is not None:
+        kw["template_params"] = template
     relink(store, **kw)
     rescore(store, ScoreSettings())
     after = snapshot(store)
@@ -80,11 +89,29 @@ def network_of(store: Store) -> dict[str, str | None]:
     return {ad_id: nid for _, ad_id, _, nid, _ in store.link_assignments()}
 
 
-def test_demo_corpus_in_three_runs_equals_one_relink(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hubs", [None, 2])
+def test_demo_corpus_in_three_runs_equals_one_relink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hubs: int | None
+) -> None:
     """2,400 demo ads analyzed as 1,500 + 500 + 400; the second run also brings 300
     reposts of stored ads under new ids, the last one changed versions of 41 stored
     ads, half of them cut short: after each run the incremental links equal a full
-    relink's."""
+    relink's. With 2 hubs a bucket instead of the default, most buckets of near copies
+    are cut, and new ads and replaced versions move their cuts both ways."""
+    template = None if hubs is None else TemplateParams(bucket_hubs=hubs)
+    if template is not None:
+        monkeypatch.setattr(
+            "adsentry.link.incremental.link_stored",
+            functools.partial(link_stored, template_params=template),
+        )
+    cut_seeds: list[int] = []
+
+    def spy(*args: Any) -> set[int]:
+        found = cut_changes(*args)
+        cut_seeds.append(len(found))
+        return found
+
+    monkeypatch.setattr("adsentry.link.incremental._cut_changes", spy)
     src = tmp_path / "demo.jsonl"
     write_corpus(src, tmp_path / "labels.jsonl", 2400, seed=7)
     lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -107,11 +134,12 @@ def test_demo_corpus_in_three_runs_equals_one_relink(tmp_path: Path) -> None:
         report = analyze([f], store, db_path=db, workers=1)
         assert report.link is not None
         relinked.append(report.link.relinked)
-        check_against_full(store)
+        check_against_full(store, template=template)
     assert report.new_versions == len(changed) == 41
     assert relinked[0] is None  # the first run links in full
     assert relinked[1] is not None and relinked[2] is not None
     assert 800 <= relinked[1] < 2300 and 441 <= relinked[2] < 2700  # not everything
+    assert len(cut_seeds) == 2 and (hubs is None or min(cut_seeds) > 0)
     store.close()
 
 
@@ -268,3 +296,37 @@ def test_a_run_stopped_between_links_and_scores_is_rescored_by_the_next(tmp_path
     assert again.link is None and again.score is not None and again.score.ads == 3
     assert store.scores_are_current()
     assert analyze([f], store, db_path=db, workers=1).score is None
+
+
+def bands(rows: list[tuple[int, int, int]]) -> _Bands:
+    """``(pk, bucket key, hub hash)`` rows of one band."""
+    return _Bands(
+        np.array([p for p, _, _ in rows], dtype=np.int64),
+        np.array([[k] for _, k, _ in rows], dtype=np.uint64).reshape(len(rows), 1),
+        np.array([h for _, _, h in rows], dtype=np.uint64),
+    )
+
+
+def test_a_moved_hub_cut_seeds_the_texts_whose_pairs_change() -> None:
+    """One band, 2 hubs a bucket. Bucket 7 holds hub hashes 10..50: its cut is 20."""
+    params = TemplateParams(bands=1, rows=3, bucket_hubs=2)
+    stored = [(1, 7, 10), (2, 7, 20), (3, 7, 30), (4, 7, 40), (5, 7, 50), (8, 9, 100)]
+    stored += [(9, 9, 200)]
+    before = bands(stored)
+
+    def seeds(
+        after_rows: list[tuple[int, int, int]], touched: list[tuple[int, int, int]]
+    ) -> set[int]:
+        return cut_changes(before, bands(after_rows), bands(touched), params)
+
+    # a new text with hash 5 becomes a hub: the cut falls to 10, and pk 2 (20) stops
+    # being one; its pairs with the non-hubs go
+    assert seeds([*stored, (6, 7, 5)], [(6, 7, 5)]) == {2}
+    # a new text with hash 45 changes nothing
+    assert seeds([*stored, (6, 7, 45)], [(6, 7, 45)]) == set()
+    # the hub pk 1 is replaced: the cut rises to 30, pk 3 becomes a hub and may link
+    # to any member, so every current member is a seed
+    assert seeds(stored[1:], [(1, 7, 10)]) == {2, 3, 4, 5}
+    # bucket 9 had 2 texts, no cut; a third (150) makes the cut 150: pk 9 (200) loses
+    # its pairs with non-hubs
+    assert seeds([*stored, (6, 9, 150)], [(6, 9, 150)]) == {9}

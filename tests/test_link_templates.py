@@ -12,14 +12,16 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from adsentry.link.templates import (
     DEFAULT_PARAMS,
-    TemplateIndex,
     TemplateParams,
     _analyze_batch,
+    _band_pairs,
     _permutations,
     band_keys,
+    bucket_cuts,
     build_template,
     cluster,
     features,
+    hub_hashes,
     shingles,
     signature,
     similarity,
@@ -215,37 +217,71 @@ def test_cluster_by_template_and_language() -> None:
     }
 
 
-def test_incremental_equals_batch_in_any_order() -> None:
+def test_cluster_is_the_same_in_any_order() -> None:
     items = corpus()
     # a third member whose text only the other members' links reach
     items.append(("en2", EN.format(name="Lucia", age="29", city="Oceanside")))
     want = cluster(items)
+    assert want["en2"] == "en0"
     for seed in range(5):
         order = items[:]
         random.Random(seed).shuffle(order)
-        index = TemplateIndex()
-        for key, text in order:
-            index.add(key, text)
-        assert index.partition() == want
-        assert all(index.cluster_of(k) == want[k] for k, _ in items)
-    assert len(index) == len(items) and "en2" in index
+        assert cluster(order) == want
 
 
-def test_add_returns_links_and_restores_from_band_keys() -> None:
-    a, b = ads("en")
-    index = TemplateIndex()
-    assert index.add("a", a) == []
-    links = index.add("b", b)
-    assert [k for k, _ in links] == ["a"]
-    assert links[0][1] == pytest.approx(similarity(a, b))
-    assert index.add("a2", a) == [("a", 1.0), ("b", links[0][1])]
-    with pytest.raises(ValueError):
-        index.add("a", a)
-    restored = TemplateIndex()
-    for key, text in [("a", a), ("b", b), ("a2", a)]:
-        restored.add(key, text, band_keys=band_keys(text))
-    assert restored.partition() == index.partition() == {"a": "a", "b": "a", "a2": "a"}
-    assert restored.links("b") == [("a", links[0][1]), ("a2", links[0][1])]
+# --------------------------------------------------------------------------------------
+# hubs: the pairs of a bucket of many near copies
+# --------------------------------------------------------------------------------------
+
+
+def test_bucket_cut_is_the_kth_smallest_distinct_hub_hash() -> None:
+    # one band; bucket 7 holds hub hashes 50, 10, 40, 10 (a copy), 30, 20: five
+    # distinct values, so with 3 hubs its cut is the 3rd smallest, 30; bucket 9 holds
+    # three distinct values, no more than 3: no cut
+    keys = np.array([[7], [7], [7], [7], [7], [7], [9], [9], [9]], dtype=np.uint64)
+    hubs = np.array([50, 10, 40, 10, 30, 20, 5, 6, 7], dtype=np.uint64)
+    cuts = bucket_cuts(keys, hubs, TemplateParams(bucket_hubs=3))
+    assert cuts.keys[0].tolist() == [7] and cuts.cuts[0].tolist() == [30]
+    got = cuts.of(0, np.array([9, 7, 8], dtype=np.uint64)).tolist()
+    assert got == [2**64 - 1, 30, 2**64 - 1]
+    # only the buckets asked for
+    assert (
+        bucket_cuts(keys, hubs, TemplateParams(bucket_hubs=3), [np.array([9], np.uint64)])[1][
+            0
+        ].tolist()
+        == []
+    )
+
+
+def test_a_cut_bucket_pairs_every_text_with_the_hubs_only() -> None:
+    keys = np.array([7, 7, 7, 7, 7, 7, 9, 9, 9], dtype=np.uint64)
+    hubs = np.array([50, 10, 40, 11, 30, 20, 5, 6, 7], dtype=np.uint64)
+    cuts = bucket_cuts(keys[:, None], hubs, TemplateParams(bucket_hubs=3))
+    got = {tuple(p) for p in _band_pairs(keys, hubs, cuts, 0).tolist()}
+    # bucket 7: hubs are the rows with hashes 10, 11, 20 (rows 1, 3, 5), each paired
+    # with every other row of the bucket; rows 0, 2, 4 (50, 40, 30) not with each other
+    want = {(i, j) for i in range(6) for j in range(i + 1, 6) if {i, j} & {1, 3, 5}}
+    want |= {(6, 7), (6, 8), (7, 8)}  # bucket 9: every pair
+    assert got == want and len(want) == 12 + 3
+    assert (
+        hub_hashes(np.array([[1, 2], [1, 2], [2, 1]], dtype=np.uint64)).tolist()[:2]
+        == [hub_hashes(np.array([[1, 2]], dtype=np.uint64))[0]] * 2
+    )
+
+
+def test_hubs_keep_a_family_of_near_copies_together() -> None:
+    """60 ads from one template with other names, ages and cities: with 4 hubs a
+    bucket they fall in the same micro-cluster as with every pair enumerated."""
+    names = ["Anna", "Mia", "Ava", "Lily", "Rosa", "Ivy", "Zoe", "Lea", "Kim", "Eva"]
+    cities = ["San Diego", "Riverside", "Pomona", "Oceanside", "Fresno", "Irvine"]
+    items = [
+        (f"f{i:02d}", EN.format(name=names[i % 10], age=str(19 + i % 7), city=cities[i % 6]))
+        for i in range(60)
+    ]
+    items += [(f"u{i}", t) for i, t in enumerate(UNRELATED)]
+    every = cluster(items, TemplateParams(bucket_hubs=10_000))
+    assert {every[f"f{i:02d}"] for i in range(60)} == {"f00"}
+    assert cluster(items, TemplateParams(bucket_hubs=4)) == every
 
 
 def letters(i: int) -> str:
@@ -268,10 +304,7 @@ def test_chaining_is_cut_at_the_medoid() -> None:
     # apart); the rest c5, c6, c7 is one star around c6
     got = cluster(chain, params)
     assert got == {**{f"c{k}": "c0" for k in range(5)}, **{f"c{k}": "c5" for k in range(5, 8)}}
-    index = TemplateIndex(params)
-    for key, text in reversed(chain):
-        index.add(key, text)
-    assert index.partition() == got
+    assert cluster(reversed(chain), params) == got
 
 
 def test_repeated_key_is_an_error() -> None:

@@ -45,8 +45,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from adsentry.link.identifiers import (
     DEFAULT_GENERIC,
@@ -71,6 +73,8 @@ from adsentry.link.templates import (
     DEFAULT_PARAMS,
     TemplateParams,
     band_key_matrix,
+    bucket_cuts,
+    hub_hashes,
     pair_similarities,
 )
 from adsentry.store.base import LinkAd, LinkEntity, Store
@@ -148,17 +152,26 @@ def _update(
     for key in judged:
         if not (key in stored_generic and key in generic_now):
             seeds.update(carriers.get(key, ()))
-    seeds |= _template_links(store, new_ads, new_ents, template_params)
     gone = set(withdrawn)
+    stored = _stored_bands(store, template_params)
+    texts, new = _new_bands(new_ads, new_ents, template_params)
+    current = stored.take(~np.isin(stored.pks, np.asarray(sorted(gone | set(new_pks)))))
+    after = current.join(new)
+    touched = new.join(stored.take(np.isin(stored.pks, np.asarray(sorted(gone)))))
+    seeds |= _cut_changes(stored, after, touched, template_params)
+    seeds |= _template_links(store, current, texts, new, new_pks, template_params)
+    del stored, current
     affected, before = _closure(store, seeds, gone)
 
     pks = sorted(affected)
     generic_keys = (stored_generic - judged) | generic_now.keys()
+    mine = after.take(np.isin(after.pks, np.asarray(pks, dtype=np.int64)))
     res = compute(
         store.link_ads_by_pk(pks),
         store.link_entities_of(pks, COMPUTE_KINDS),
         template_params=template_params,
         generic=generic_keys,
+        cuts=bucket_cuts(after.keys, after.hubs, template_params, _bucket_keys(mine)),
     )
     rows = sorted(generic_now.values(), key=lambda g: (-g.ads, g.kind, g.value))
     store.update_links(
@@ -219,37 +232,108 @@ def _judge(
     return find_generic(carriers, places, n_current, params)
 
 
-def _template_links(
-    store: Store,
-    new_ads: Sequence[LinkAd],
-    new_ents: Sequence[LinkEntity],
-    params: TemplateParams,
-) -> set[int]:
-    """Pks of stored current ads that share an LSH band key with a new ad and whose
-    similarity to it reaches ``threshold - SEED_MARGIN``."""
+class _Bands(NamedTuple):
+    """Band key rows of some ads: ``pks`` (n,) int64, ``keys`` (n, bands) uint64 and
+    their :func:`adsentry.link.templates.hub_hashes` ``hubs`` (n,)."""
+
+    pks: NDArray[np.int64]
+    keys: NDArray[np.uint64]
+    hubs: NDArray[np.uint64]
+
+    @classmethod
+    def of(cls, pks: NDArray[np.int64], keys: NDArray[np.uint64]) -> _Bands:
+        return cls(pks, keys, hub_hashes(keys))
+
+    def take(self, mask: NDArray[np.bool_]) -> _Bands:
+        return _Bands(self.pks[mask], self.keys[mask], self.hubs[mask])
+
+    def join(self, other: _Bands) -> _Bands:
+        return _Bands(
+            np.concatenate((self.pks, other.pks)),
+            np.concatenate((self.keys, other.keys)),
+            np.concatenate((self.hubs, other.hubs)),
+        )
+
+
+def _stored_bands(store: Store, params: TemplateParams) -> _Bands:
+    """The band keys of every ad of the last link run (``ad_bands``), by pk."""
+    pks: list[int] = []
+    parts: list[bytes] = []
+    for chunk in store.iter_band_keys():
+        pks.extend(p for p, _ in chunk)
+        parts.append(b"".join(k for _, k in chunk))
+    keys = np.frombuffer(b"".join(parts), dtype=">u8").astype(np.uint64)
+    return _Bands.of(np.asarray(pks, dtype=np.int64), keys.reshape(len(pks), params.bands))
+
+
+def _new_bands(
+    new_ads: Sequence[LinkAd], new_ents: Sequence[LinkEntity], params: TemplateParams
+) -> tuple[list[str], _Bands]:
+    """The masked texts of the new ads, and the band keys of those that can link."""
     by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
     for e in new_ents:
         by_ad[e.ad_pk].append(e)
     texts = [masked_text(a, by_ad[a.pk]) for a in new_ads]
     ok, keys = band_key_matrix(texts, params)
-    rows_of: dict[tuple[int, int], list[int]] = defaultdict(list)  # (band, key) -> new ads
-    for i in np.flatnonzero(ok).tolist():
-        for band, key in enumerate(keys[i].tolist()):
-            rows_of[(band, key)].append(i)
-    if not rows_of:
-        return set()
-    wanted = np.unique(np.fromiter((k for _, k in rows_of), dtype=np.uint64))
-    new_pks = {a.pk for a in new_ads}
+    pks = np.asarray([a.pk for a in new_ads], dtype=np.int64)
+    return texts, _Bands.of(pks[ok], keys[ok])
+
+
+def _bucket_keys(bands: _Bands) -> list[NDArray[np.uint64]]:
+    """Per band, the distinct bucket keys of these rows."""
+    return [np.unique(bands.keys[:, b]) for b in range(bands.keys.shape[1])]
+
+
+def _cut_changes(
+    before: _Bands, after: _Bands, touched: _Bands, params: TemplateParams
+) -> set[int]:
+    """Pks of current ads whose candidate pairs change because a bucket's hub cut moved.
+
+    Only the buckets of ``touched`` rows (new ads, replaced versions) can move. A cut
+    that falls takes hub status from the texts between the two cuts: their pairs with
+    non-hubs go, and they are seeds (the ads they linked to share their stored
+    component). A cut that rises gives hub status to texts that may now link to any
+    member of the bucket: every member is a seed."""
+    only = _bucket_keys(touched)
+    old = bucket_cuts(before.keys, before.hubs, params, only)
+    new = bucket_cuts(after.keys, after.hubs, params, only)
+    seeds: set[int] = set()
+    for b, wanted in enumerate(only):
+        was, now = old.of(b, wanted), new.of(b, wanted)
+        moved = was != now
+        if not moved.any():
+            continue
+        keys, lo, hi = wanted[moved], np.minimum(was, now)[moved], np.maximum(was, now)[moved]
+        rose = (now > was)[moved]
+        col = after.keys[:, b]
+        rows = np.flatnonzero(np.isin(col, keys))
+        at = np.searchsorted(keys, col[rows])
+        hub = after.hubs[rows]
+        hit = rose[at] | ((hub > lo[at]) & (hub <= hi[at]))
+        seeds.update(after.pks[rows[hit]].tolist())
+    return seeds
+
+
+def _template_links(
+    store: Store,
+    stored: _Bands,
+    texts: Sequence[str],
+    new: _Bands,
+    new_pks: Sequence[int],
+    params: TemplateParams,
+) -> set[int]:
+    """Pks of stored current ads that share an LSH band key with a new ad and whose
+    similarity to it reaches ``threshold - SEED_MARGIN`` (every member of the bucket is
+    tried, hub or not: a superset of the pairs a relink enumerates)."""
+    row_of = {pk: i for i, pk in enumerate(new_pks)}
     pairs: dict[int, set[int]] = defaultdict(set)  # stored pk -> new ads sharing a key
-    for chunk in store.iter_band_keys():
-        pks = [p for p, _ in chunk]
-        flat = np.frombuffer(b"".join(k for _, k in chunk), dtype=">u8").astype(np.uint64)
-        pos = np.minimum(np.searchsorted(wanted, flat), len(wanted) - 1)
-        for idx in np.flatnonzero(wanted[pos] == flat).tolist():
-            row, band = divmod(idx, params.bands)
-            found = rows_of.get((band, int(flat[idx])))
-            if found and pks[row] not in new_pks:
-                pairs[pks[row]].update(found)
+    for b in range(new.keys.shape[1]):
+        rows_of: dict[int, list[int]] = defaultdict(list)  # key -> new ads
+        for pk, key in zip(new.pks.tolist(), new.keys[:, b].tolist(), strict=True):
+            rows_of[key].append(row_of[pk])
+        col = stored.keys[:, b]
+        for r in np.flatnonzero(np.isin(col, new.keys[:, b])).tolist():
+            pairs[int(stored.pks[r])].update(rows_of[int(col[r])])
     return _verified(store, pairs, texts, params)
 
 

@@ -30,8 +30,8 @@ slots, evidence of each link).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,7 @@ from adsentry.link.identifiers import (
 from adsentry.link.templates import (
     DEFAULT_PARAMS,
     BandKeyTable,
+    BucketCuts,
     TemplateParams,
     build_template,
     cluster,
@@ -70,6 +71,8 @@ TEMPLATE_SAMPLE = 30
 
 #: Entity kinds :func:`compute` reads (masks and places).
 COMPUTE_KINDS: tuple[str, ...] = (*MASKS, "location")
+#: What :func:`compute` reads of the entities once the texts are masked.
+_AFTER_MASKING = frozenset((*IDENTIFIER_KINDS, "location"))
 #: Entity kinds a network's evidence shows (:func:`network_detail`).
 LINK_KINDS: tuple[str, ...] = (*COMPUTE_KINDS, "name")
 
@@ -192,13 +195,19 @@ def compute(
     template_params: TemplateParams = DEFAULT_PARAMS,
     generic_params: GenericParams = DEFAULT_GENERIC,
     generic: Collection[IdKey] | None = None,
+    cuts: BucketCuts | None = None,
+    texts: Mapping[int, bytes] | None = None,
 ) -> LinkResult:
     """Templates, identifier links and networks of ``ads`` from their ``entities``.
 
     Deterministic: the same ads and entities give the same ids, whatever their order.
     ``generic``: the identifiers to treat as generic, when they were judged over more
     ads than these (incremental linking); by default they are judged here
-    (:func:`adsentry.link.identifiers.find_generic` over ``ads``).
+    (:func:`adsentry.link.identifiers.find_generic` over ``ads``). ``cuts``: the LSH
+    buckets' hub cuts over every linked ad, likewise (see
+    :func:`adsentry.link.templates.bucket_cuts`). ``texts``: the ads' masked texts by
+    pk as UTF-8 (:func:`masked_text`), when the caller made them (then ``ads`` need no
+    title and body, and ``entities`` only identifiers and locations).
     """
     result = LinkResult()
     by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
@@ -226,18 +235,22 @@ def compute(
     }
 
     # templates: micro-clusters of the masked texts
-    texts = {a.pk: masked_text(a, by_ad[a.pk]) for a in ads}
+    if texts is None:
+        texts = {a.pk: masked_text(a, by_ad[a.pk]).encode() for a in ads}
     key_pk = {ad_key(a.source, a.ad_id): a.pk for a in ads}
     result.ad_keys = {pk: k for k, pk in key_pk.items()}
     labels = cluster(
-        ((k, texts[pk]) for k, pk in key_pk.items()), template_params, keys_out=result.bands
+        ((k, texts[pk].decode()) for k, pk in key_pk.items()),
+        template_params,
+        keys_out=result.bands,
+        cuts=cuts,
     )
     clusters: dict[str, list[int]] = defaultdict(list)
     for k, lab in labels.items():
         if lab is not None:
             clusters[lab].append(key_pk[k])
     # each member's similarity to its anchor, one batch for all distinct text pairs
-    text_no: dict[str, int] = {}
+    text_no: dict[bytes, int] = {}
     pair_no: dict[tuple[int, int], int] = {}
     todo: list[tuple[int, str, tuple[int, int] | None]] = []
     for anchor, pks in sorted(clusters.items()):
@@ -289,10 +302,29 @@ def relink(
     generic_params: GenericParams = DEFAULT_GENERIC,
 ) -> LinkReport:
     """Rebuild templates, generic identifiers and networks from the stored current ads
-    and their entities, and replace them in the store in one transaction."""
-    ads = store.current_link_ads()
-    entities = store.current_link_entities(COMPUTE_KINDS)
-    res = compute(ads, entities, template_params=template_params, generic_params=generic_params)
+    and their entities, and replace them in the store in one transaction.
+
+    Memory: the ads are read a page at a time and only their masked texts (UTF-8) and
+    the entities that linking uses after masking are kept, about 1.5 KB an ad."""
+    ads: list[LinkAd] = []
+    texts: dict[int, bytes] = {}
+    entities: list[LinkEntity] = []
+    for page, ents in store.iter_current_link(COMPUTE_KINDS):
+        by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
+        for e in ents:
+            by_ad[e.ad_pk].append(e)
+        for a in page:
+            texts[a.pk] = masked_text(a, by_ad[a.pk]).encode()
+            ads.append(replace(a, title="", body=""))
+        entities.extend(e for e in ents if e.kind in _AFTER_MASKING)
+    res = compute(
+        ads,
+        entities,
+        template_params=template_params,
+        generic_params=generic_params,
+        texts=texts,
+    )
+    del texts, entities
     store.replace_links(
         [(pk, tid, sim) for pk, (tid, sim) in sorted(res.templates.items())],
         sorted(res.networks.items()),

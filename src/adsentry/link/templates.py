@@ -8,10 +8,9 @@ phones, e-mails, handles and URLs are already ``[PHONE]``, ``[EMAIL]``, ``[HANDL
 ``[URL]``, and masks are not terms here.
 
 API
-    :func:`cluster` ``(items) -> {ad_key: cluster_id | None}`` in one batch;
-    :class:`TemplateIndex` the same one ad at a time (``add`` returns the links of the
-    new ad; ``partition`` equals :func:`cluster` of the same items in any order);
-    :func:`band_keys` the LSH keys a store keeps; :func:`similarity`,
+    :func:`cluster` ``(items) -> {ad_key: cluster_id | None}`` in one batch (a part
+    of the ads with the buckets' :func:`bucket_cuts` over all of them gives the same
+    result for that part); :func:`band_keys` the LSH keys a store keeps; :func:`similarity`,
     :func:`shingles`, :func:`tokenize`, :func:`signature`; :func:`build_template`.
 
 How (as in InfoShield, Lee et al., ICDE 2021 / TKDD 2023: candidates by LSH, then
@@ -22,7 +21,11 @@ kept, since they are signal, and a new ad is linked without a rebuild)
     2. Candidates: MinHash (Broder 1997) of word-and-symbol 2-grams, 128 permutations,
        exactly datasketch's; LSH banding (Leskovec, Rajaraman and Ullman, Mining of
        Massive Datasets, ch. 3.4) into 42 bands of 3 rows: a pair is a candidate when one
-       band agrees, ``1 - (1 - J**3)**42`` (J 0.2: 29 %, 0.3: 68 %, 0.5: 99.6 %).
+       band agrees, ``1 - (1 - J**3)**42`` (J 0.2: 29 %, 0.3: 68 %, 0.5: 99.6 %). A
+       bucket of more than 8 distinct texts (near copies of one template, posted
+       hundreds of times) yields only the pairs that hold one of its 8 *hubs*, its
+       texts with the smallest hub hash (:func:`bucket_cuts`): pairs grow with the
+       bucket, not its square.
     3. Verification, :func:`similarity`: the Jaccard index of the term sets with the
        distance scaled up by slot disagreement (first names, digit terms) and down by
        shared numbers; a link when >= 0.66.
@@ -66,9 +69,11 @@ tables); synthetic ads (real ads mutated, in groups of near copies): 1.5 s for 1
 19 s for 100k, 51 s for 300k on one core, peak RSS 0.23 / 0.49 / 0.94 GB, so about
 3 min and 2.5 GB for 1M; real text adds background candidates, which grow with the
 square of the corpus (45 per ad at 1M extrapolated from this corpus: 45M pairs, about
-2 min and 2 GB more at 2 us per pair). Exact copies are one node, but m distinct near
-copies in one LSH bucket cost m (m - 1) / 2 pairs: 10k variants of one text are 50M
-pairs, 100k would be too many. :class:`TemplateIndex`: about 1 ms and 4 KB per ad.
+2 min and 2 GB more at 2 us per pair). Exact copies are one node; m distinct near
+copies in one LSH bucket cost m (m - 1) / 2 pairs up to 8 of them, about 8 m beyond
+(1M demo ads: 48.5M candidate pairs among 727,532 distinct texts, instead of the
+quadratic count that filled 24 GB; on backpage-ca-2017 no bucket holds more than 23
+texts, and hubs from 8 up leave every figure above unchanged, 4 lose one true pair).
 """
 
 from __future__ import annotations
@@ -79,7 +84,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import xxhash
@@ -92,7 +97,6 @@ __all__ = [
     "Features",
     "Slot",
     "Template",
-    "TemplateIndex",
     "TemplateParams",
     "Token",
     "band_key_matrix",
@@ -125,6 +129,9 @@ class TemplateParams:
     ``name_weight``, ``digit_weight``, ``shared_digit_weight``: the slot terms of
     :func:`similarity`.
     ``min_terms``: an ad with fewer distinct terms never links (too little text).
+    ``bucket_hubs``: an LSH bucket of more distinct texts than this enumerates only the
+    pairs that hold one of its ``bucket_hubs`` *hubs* (the texts with the smallest
+    :func:`hub_hashes`), not every pair; see :func:`bucket_cuts`.
     """
 
     num_perm: int = 128
@@ -138,12 +145,15 @@ class TemplateParams:
     shared_digit_weight: float = 0.2
     min_terms: int = 3
     medoid_threshold: float = 0.45
+    bucket_hubs: int = 8
 
     def __post_init__(self) -> None:
         if self.bands * self.rows > self.num_perm or min(self.bands, self.rows) < 1:
             raise ValueError("need 1 <= bands * rows <= num_perm")
         if self.ngram < 1:
             raise ValueError("ngram must be >= 1")
+        if self.bucket_hubs < 1:
+            raise ValueError("bucket_hubs must be >= 1")
 
 
 DEFAULT_PARAMS = TemplateParams()
@@ -646,9 +656,8 @@ def band_keys(text: str, params: TemplateParams = DEFAULT_PARAMS) -> list[tuple[
     """LSH band keys of one masked text: ``(band number, 8-byte key)``, ``params.bands``
     of them, or none for a text too short to link.
 
-    A store keeps these rows, indexed on ``(band, key)``: the ads that share a row with
-    a new ad are its candidates, and :meth:`TemplateIndex.add` takes them back to
-    rebuild an index without recomputing MinHash. A key is ``xxh3_64_digest`` of the
+    A store keeps these rows (``ad_bands``): the ads that share a key with a new ad
+    are its candidates, found without recomputing MinHash. A key is ``xxh3_64_digest`` of the
     band's signature values as big-endian bytes, the key that
     ``datasketch.MinHashLSH(num_perm, params=(bands, rows), hashfunc=xxh3_64_digest)``
     files the same signature under.
@@ -665,23 +674,115 @@ def band_keys(text: str, params: TemplateParams = DEFAULT_PARAMS) -> list[tuple[
 # --------------------------------------------------------------------------------------
 
 
-def _group_pairs(keys: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """All pairs ``(i, j)``, ``i < j``, of positions with equal keys, shape (m, 2)."""
+_NO_CUT = np.iinfo(np.uint64).max  # a bucket with no cut: every member is a hub
+
+
+def hub_hashes(keys: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """The hub hash of each row of band keys, shape (n, bands) -> (n,) uint64.
+
+    :func:`_fmix64` folded over the row: a function of the text's MinHash signature
+    alone (copies of a text, and the same text in a batch or in a store, get the same
+    hash), uniform over the 64-bit range, so the hubs of a bucket are a random sample
+    of its texts."""
+    h = np.zeros(len(keys), dtype=_U64)
+    for b in range(keys.shape[1] if keys.ndim == 2 else 0):
+        h = _fmix64(h ^ keys[:, b])
+    return h
+
+
+class BucketCuts(NamedTuple):
+    """The hub cut of every LSH bucket that has one, per band: ``keys[b]`` the sorted
+    bucket keys of band ``b`` and ``cuts[b]`` their cuts (uint64 arrays of one length).
+    A text of a bucket is a hub when its hub hash is <= the bucket's cut; a bucket
+    missing here has no cut (all its texts are hubs)."""
+
+    keys: list[NDArray[np.uint64]]
+    cuts: list[NDArray[np.uint64]]
+
+    def of(self, band: int, keys: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        """The cut of each bucket key of ``band``, shape of ``keys``; no cut is
+        2**64 - 1."""
+        known, cuts = self.keys[band], self.cuts[band]
+        if not len(known):
+            return np.full(len(keys), _NO_CUT, dtype=_U64)
+        pos = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        return np.where(known[pos] == keys, cuts[pos], _NO_CUT)
+
+
+def _runs(sorted_keys: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Starts and lengths of the runs of equal values of a sorted array."""
+    if not len(sorted_keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    return starts, np.diff(np.append(starts, len(sorted_keys)))
+
+
+def bucket_cuts(
+    keys: NDArray[np.uint64],
+    hubs: NDArray[np.uint64],
+    params: TemplateParams = DEFAULT_PARAMS,
+    only: Sequence[NDArray[np.uint64]] | None = None,
+) -> BucketCuts:
+    """The hub cut of each LSH bucket of rows of band keys, shape (n, bands), with
+    their :func:`hub_hashes` ``hubs``, shape (n,).
+
+    A bucket holding more than ``params.bucket_hubs`` distinct hub hashes gets as cut
+    its ``bucket_hubs``-th smallest one; its candidate pairs are then those with at
+    least one hub (:func:`_band_pairs`), about ``bucket_hubs`` times its size instead
+    of its size squared. Near copies fill such buckets (a template posted hundreds of
+    times with other names and cities), and every text still meets ``bucket_hubs``
+    random members of each bucket it is in. Distinct hash values are counted, so rows
+    may repeat (a store's copies of one text). The cut is a function of the bucket's
+    members alone: an incremental run that computes it over every stored text gets the
+    pairs of a full relink. ``only``: per band, the bucket keys wanted (default all).
+    Idea: sampling anchors in oversized blocks, as in meta-blocking (Papadakis et al.,
+    "Blocking and Filtering Techniques for Entity Resolution: A Survey", ACM CSUR
+    2020)."""
+    out_keys: list[NDArray[np.uint64]] = []
+    out_cuts: list[NDArray[np.uint64]] = []
+    limit = params.bucket_hubs
+    for b in range(keys.shape[1] if keys.ndim == 2 else 0):
+        col, hub = keys[:, b], hubs
+        if only is not None:
+            mask = np.isin(col, only[b])
+            col, hub = col[mask], hub[mask]
+        order = np.lexsort((hub, col))
+        sk, sh = col[order], hub[order]
+        starts, lens = _runs(sk)
+        n = len(sk)
+        new_value = np.ones(n, dtype=bool)
+        if n > 1:
+            new_value[1:] = (sk[1:] != sk[:-1]) | (sh[1:] != sh[:-1])
+        rank = np.cumsum(new_value)  # distinct hub values so far, within the run:
+        rank -= np.repeat(rank[starts] - 1, lens)
+        big = np.repeat(rank[starts + lens - 1] > limit, lens)
+        at = np.flatnonzero(big & new_value & (rank == limit))
+        out_keys.append(sk[at])
+        out_cuts.append(sh[at])
+    return BucketCuts(out_keys, out_cuts)
+
+
+def _band_pairs(
+    col: NDArray[np.uint64], hubs: NDArray[np.uint64], cuts: BucketCuts, band: int
+) -> NDArray[np.int64]:
+    """The candidate pairs ``(i, j)``, ``i < j``, of one band's keys ``col``, shape
+    (m, 2): positions with equal keys, at least one of them a hub of its bucket."""
     none = np.empty((0, 2), dtype=np.int64)
-    if len(keys) < 2:
+    if len(col) < 2:
         return none
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
-    lens = np.diff(np.append(starts, len(sk)))
+    order = np.lexsort((hubs, col))
+    sk, sh = col[order], hubs[order]
+    starts, lens = _runs(sk)
     starts, lens = starts[lens >= 2], lens[lens >= 2]
     if not len(starts):
         return none
-    # position p of a run of length L starting at s pairs with the s + L - 1 - p after it
+    # sorted by hub hash within a run, so a run's hubs are its first `n_hubs`
+    run_cut = np.repeat(cuts.of(band, sk[starts]), lens)
     pos = np.repeat(starts, lens) + (
         np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
     )
-    after = np.repeat(starts + lens, lens) - pos - 1
+    # a hub pairs with every position after it in its run; a non-hub with none
+    after = np.where(sh[pos] <= run_cut, np.repeat(starts + lens, lens) - pos - 1, 0)
     first = np.repeat(pos, after)
     second = first + 1 + (np.arange(after.sum()) - np.repeat(np.cumsum(after) - after, after))
     a, b = order[first], order[second]
@@ -779,6 +880,7 @@ class _FeatureTable:
     def __init__(self) -> None:
         self._parts: list[list[_CSR]] = [[], [], []]
         self._tables: list[_CSR] = []
+        self._mats: list[Any] = []  # scipy CSR matrices of the tables, for pair_sims
 
     def append(self, a: _Analysis, rows: NDArray[np.int64]) -> None:
         for k, csr in enumerate((a.terms, a.digits, a.names)):
@@ -807,13 +909,15 @@ class _FeatureTable:
         from scipy.sparse import csr_matrix
 
         n = len(self._tables[0].ptr) - 1
-        mats = [
-            csr_matrix(
-                (np.ones(len(t.values), dtype=np.int32), t.values.astype(np.int32), t.ptr),
-                shape=(n, 1 << _ID_BITS),
-            )
-            for t in self._tables
-        ]
+        if not self._mats:  # built once, for every later call
+            self._mats = [
+                csr_matrix(
+                    (np.ones(len(t.values), dtype=np.int8), t.values.astype(np.int32), t.ptr),
+                    shape=(n, 1 << _ID_BITS),
+                )
+                for t in self._tables
+            ]
+        mats = self._mats
         sizes = [np.diff(t.ptr) for t in self._tables]
         out = np.empty(len(pairs), dtype=np.float64)
         step = 50_000
@@ -836,14 +940,16 @@ class _FeatureTable:
 
 
 def pair_similarities(
-    texts: Sequence[str], pairs: NDArray[np.int64], params: TemplateParams = DEFAULT_PARAMS
+    texts: Sequence[str | bytes],
+    pairs: NDArray[np.int64],
+    params: TemplateParams = DEFAULT_PARAMS,
 ) -> NDArray[np.float64]:
-    """:func:`similarity` of each pair ``(i, j)`` of ``texts``, shape (len(pairs),),
-    computed as :func:`cluster` verifies its candidates (texts analyzed in batches,
-    intersections as sparse row products)."""
+    """:func:`similarity` of each pair ``(i, j)`` of ``texts`` (str or UTF-8), shape
+    (len(pairs),), computed as :func:`cluster` verifies its candidates (texts analyzed
+    in batches, intersections as sparse row products)."""
     table = _FeatureTable()
     for at in range(0, len(texts), _BATCH):
-        chunk = list(texts[at : at + _BATCH])
+        chunk = [t if isinstance(t, str) else t.decode() for t in texts[at : at + _BATCH]]
         table.append(_analyze_batch(chunk, params.ngram), np.arange(len(chunk), dtype=np.int64))
     table.freeze()
     return table.pair_sims(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), params)
@@ -878,15 +984,48 @@ def _batches(items: Iterable[_Item]) -> Iterator[list[_Item]]:
         yield batch
 
 
-def _candidates(keys: NDArray[np.uint64], uids: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Distinct pairs of ``uids`` whose rows of ``keys`` (n, bands) agree in a band."""
-    if len(uids) < 2:
-        return np.empty((0, 2), dtype=np.int64)
-    m = np.int64(len(uids))
-    code = _sorted_unique(
-        np.concatenate([p[:, 0] * m + p[:, 1] for p in map(_group_pairs, keys.T)]).astype(_U64)
-    ).astype(np.int64)
-    return np.stack((uids[code // m], uids[code % m]), axis=1)
+def _candidates(
+    keys: NDArray[np.uint64], cuts: BucketCuts | None, params: TemplateParams
+) -> NDArray[np.uint64]:
+    """Distinct pairs of rows of ``keys`` (n, bands) that agree in a band, one of the
+    two a hub of that bucket, as sorted codes ``i * n + j`` (``i < j``); ``cuts``: the
+    buckets' cuts over every text linked, when these rows are only some of them
+    (default computed from these rows)."""
+    n = len(keys)
+    if n < 2:
+        return np.zeros(0, dtype=_U64)
+    hubs = hub_hashes(keys)
+    if cuts is None:
+        cuts = bucket_cuts(keys, hubs, params)
+    codes: list[NDArray[np.uint64]] = []
+    for b in range(keys.shape[1]):
+        p = _band_pairs(keys[:, b], hubs, cuts, b)
+        codes.append(_sorted_unique((p[:, 0] * n + p[:, 1]).astype(_U64)))
+        if len(codes) == 8:  # merge as we go: peak memory stays near the distinct pairs
+            codes = [_sorted_unique(np.concatenate(codes))]
+    return _sorted_unique(np.concatenate(codes))
+
+
+def _links(
+    codes: NDArray[np.uint64],
+    uids: NDArray[np.int64],
+    table: _FeatureTable,
+    params: TemplateParams,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The candidate pairs (codes over the rows of ``uids``) whose similarity reaches
+    ``threshold``: node pairs, shape (m, 2), and their similarities, shape (m,).
+    Verified a million at a time, so only the links are ever held as pairs."""
+    n = np.int64(len(uids))
+    edges: list[NDArray[np.int64]] = [np.zeros((0, 2), dtype=np.int64)]
+    sims: list[NDArray[np.float64]] = [np.zeros(0)]
+    for at in range(0, len(codes), 1 << 20):
+        c = codes[at : at + (1 << 20)].astype(np.int64)
+        pairs = np.stack((uids[c // n], uids[c % n]), axis=1)
+        s = table.pair_sims(pairs, params)
+        keep = s >= params.threshold
+        edges.append(pairs[keep])
+        sims.append(s[keep])
+    return np.concatenate(edges), np.concatenate(sims)
 
 
 class BandKeyTable:
@@ -930,18 +1069,25 @@ def cluster(
     params: TemplateParams = DEFAULT_PARAMS,
     *,
     keys_out: BandKeyTable | None = None,
+    cuts: BucketCuts | None = None,
 ) -> dict[str, str | None]:
     """Template micro-clusters of ``(ad_key, masked_text)`` items, in one batch.
 
     Returns ad key -> cluster id, the smallest ad key of its micro-cluster, or None for
-    an ad alone. It is the dict that :meth:`TemplateIndex.partition` returns after the
-    same items were added one by one, in any order. ``items`` may be a generator (read
-    once, 2,048 at a time). Raises ValueError on a repeated ad key. ``keys_out``, when
+    an ad alone. The same items in any order give the same dict (ids included): links
+    are a function of the pair and its buckets, copies are one node, and the cut of a
+    component into micro-clusters depends only on its texts and links, which is what
+    lets :mod:`adsentry.link.incremental` relink a part. ``items`` may be a generator
+    (read once, 2,048 at a time). Raises ValueError on a repeated ad key. ``keys_out``, when
     given, is filled with the band keys of every item (no second MinHash pass).
+    ``cuts``: the hub cuts of the LSH buckets (:func:`bucket_cuts`) when the items are
+    part of a larger linked set (incremental linking); by default they are computed
+    over the items.
 
     Steps: texts with the same words and symbols are one node (copies, linked with
     similarity 1); MinHash signatures of the nodes' shingles; the pairs of nodes that
-    share an LSH band key are candidates; a candidate pair links when
+    share an LSH band key are candidates (in a bucket of more than ``bucket_hubs``
+    distinct texts, only the pairs with one of its hubs); a candidate pair links when
     :func:`similarity` >= ``threshold``; connected components of the links (scipy);
     each component cut into stars around medoids (chaining control).
     """
@@ -978,16 +1124,16 @@ def cluster(
     eligible = np.concatenate(eligible_parts) if eligible_parts else np.zeros(0, bool)
     keys = np.concatenate(band_parts) if band_parts else np.zeros((0, params.bands), _U64)
     uids = np.concatenate(uid_parts) if uid_parts else np.zeros(0, np.int64)
-    pairs = _candidates(keys, uids)
+    codes = _candidates(keys, cuts, params)
     if keys_out is not None:
         keys_out.keys = keys
         keys_out.row_of = {k: row for row, u in enumerate(uids.tolist()) for k in members[u]}
     del keys
-    sims = table.pair_sims(pairs, params)
-    linked = sims >= params.threshold
+    edges, sims = _links(codes, uids, table, params)
+    del codes
     if keys_out is not None:
-        keys_out.component_of = _component_ids(n, pairs[linked], members)
-    return _partition(n, pairs[linked], sims[linked], members, eligible.tolist(), table, params)
+        keys_out.component_of = _component_ids(n, edges, members)
+    return _partition(n, edges, sims, members, eligible.tolist(), table, params)
 
 
 def _component_ids(
@@ -1038,173 +1184,6 @@ def _partition(
             for k in members[u]:
                 result[k] = None
     return result
-
-
-# --------------------------------------------------------------------------------------
-# incremental
-# --------------------------------------------------------------------------------------
-
-
-class TemplateIndex:
-    """Template links over a growing set of ads, one ad at a time.
-
-    ``add`` links a new ad to the stored ads it shares an LSH band key with and whose
-    :func:`similarity` reaches ``threshold``, then files it: nothing is rebuilt. After
-    any sequence of ``add`` calls, :meth:`partition` equals :func:`cluster` of the same
-    items (the same dict, ids included), whatever the order: the links are a function
-    of the pair, copies are one node, and the cut of a component into micro-clusters
-    depends only on its texts and links. Memory: about 4 KB per distinct text in
-    Python objects (band tables, features, links); a store that keeps the band keys
-    (:func:`band_keys`) can rebuild the index by passing them back to ``add``.
-    """
-
-    def __init__(self, params: TemplateParams = DEFAULT_PARAMS) -> None:
-        self.params = params
-        self._uid_of: dict[int, int] = {}
-        self._key_uid: dict[str, int] = {}
-        self._members: list[list[str]] = []
-        self._feats: list[Features] = []
-        self._eligible: list[bool] = []
-        self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(params.bands)]
-        self._links: list[dict[int, float]] = []
-        self._parent: list[int] = []
-        self._nodes: dict[int, list[int]] = {}  # component root -> its nodes
-
-    def __len__(self) -> int:
-        return len(self._key_uid)
-
-    def __contains__(self, ad_key: object) -> bool:
-        return ad_key in self._key_uid
-
-    def band_keys(self, text: str) -> list[tuple[int, bytes]]:
-        """:func:`band_keys` with this index's parameters."""
-        return band_keys(text, self.params)
-
-    def _find(self, u: int) -> int:
-        p = self._parent
-        while p[u] != u:
-            p[u] = p[p[u]]
-            u = p[u]
-        return u
-
-    def _union(self, u: int, v: int) -> None:
-        ru, rv = self._find(u), self._find(v)
-        if ru == rv:
-            return
-        if len(self._nodes[ru]) > len(self._nodes[rv]):
-            ru, rv = rv, ru
-        self._parent[ru] = rv
-        self._nodes[rv].extend(self._nodes.pop(ru))
-
-    def add(
-        self, ad_key: str, text: str, band_keys: Sequence[tuple[int, bytes]] | None = None
-    ) -> list[tuple[str, float]]:
-        """File one ad; return the stored ads it links to, ``(ad_key, similarity)``,
-        most similar first (copies of its text have similarity 1).
-
-        ``band_keys``: the ad's keys as :func:`band_keys` gave them (from a store),
-        to skip MinHash; they must come from the same parameters. Raises ValueError on
-        a key already stored.
-        """
-        if ad_key in self._key_uid:
-            raise ValueError(f"ad key {ad_key!r} is already stored")
-        a = _analyze_batch([text], self.params.ngram)
-        uid = self._uid_of.get(a.copy_keys[0])
-        if uid is not None:  # a copy of a stored text: its links are that text's
-            self._key_uid[ad_key] = uid
-            copies: list[tuple[str, float]] = []
-            if self._eligible[uid]:
-                copies = [(k, 1.0) for k in self._members[uid]]
-                copies += [(k, s) for v, s in self._links[uid].items() for k in self._members[v]]
-            self._members[uid].append(ad_key)
-            return sorted(copies, key=lambda x: (-x[1], x[0]))
-        uid = len(self._members)
-        self._uid_of[a.copy_keys[0]] = uid
-        self._key_uid[ad_key] = uid
-        self._members.append([ad_key])
-        feats = _row_features(a, 0)
-        self._feats.append(feats)
-        eligible = bool(_eligible(a, self.params)[0])
-        self._eligible.append(eligible)
-        self._links.append({})
-        self._parent.append(uid)
-        self._nodes[uid] = [uid]
-        if not eligible:
-            return []
-        if band_keys is None:
-            sig = _signatures(a.shingles, np.zeros(1, dtype=np.int64), self.params)
-            ints = _band_ints(sig, self.params)[0].tolist()
-        else:
-            if sorted(b for b, _ in band_keys) != list(range(self.params.bands)):
-                raise ValueError(f"expected one key for each of {self.params.bands} bands")
-            ints = [int.from_bytes(k, "big") for _, k in sorted(band_keys)]
-        found: set[int] = set()
-        for table, k in zip(self._tables, ints, strict=True):
-            bucket = table.get(k)
-            if bucket is None:
-                table[k] = uid  # most buckets hold one text: no list for them
-            elif isinstance(bucket, int):
-                found.add(bucket)
-                table[k] = [bucket, uid]
-            else:
-                found.update(bucket)
-                bucket.append(uid)
-        cands = sorted(found)
-        links: list[tuple[str, float]] = []
-        if cands:
-            sims = _sims_to(feats, [self._feats[c] for c in cands], self.params)
-            for c, s in zip(cands, sims.tolist(), strict=True):
-                if s >= self.params.threshold:
-                    self._links[uid][c] = s
-                    self._links[c][uid] = s
-                    self._union(uid, c)
-                    links.extend((k, s) for k in self._members[c])
-        return sorted(links, key=lambda x: (-x[1], x[0]))
-
-    def links(self, ad_key: str) -> list[tuple[str, float]]:
-        """The stored ads linked to ``ad_key`` (copies included), most similar first."""
-        uid = self._key_uid[ad_key]
-        if not self._eligible[uid]:
-            return []
-        out = [(k, 1.0) for k in self._members[uid] if k != ad_key]
-        out += [(k, s) for v, s in self._links[uid].items() for k in self._members[v]]
-        return sorted(out, key=lambda x: (-x[1], x[0]))
-
-    def _component(self, root: int) -> list[list[int]]:
-        nodes = self._nodes[root]
-        if len(nodes) == 1:
-            return [nodes]
-        edges = [(u, v, s) for u in nodes for v, s in self._links[u].items() if u < v]
-        members = self._members
-        return _split(
-            nodes,
-            edges,
-            lambda u: len(members[u]),
-            lambda u: min(members[u]),
-            self._feats.__getitem__,
-            self.params,
-        )
-
-    def cluster_of(self, ad_key: str) -> str | None:
-        """The micro-cluster id of one stored ad (its component only is cut)."""
-        uid = self._key_uid[ad_key]
-        if not self._eligible[uid]:
-            return None
-        for cl in self._component(self._find(uid)):
-            if uid in cl:
-                keys = [k for u in cl for k in self._members[u]]
-                return min(keys) if len(keys) > 1 else None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def partition(self) -> dict[str, str | None]:
-        """Ad key -> micro-cluster id of every stored ad, as :func:`cluster` gives it."""
-        clusters = [cl for root in self._nodes for cl in self._component(root)]
-        result = _label(clusters, self._members)
-        for u, ok in enumerate(self._eligible):
-            if not ok:
-                for k in self._members[u]:
-                    result[k] = None
-        return result
 
 
 # --------------------------------------------------------------------------------------

@@ -403,6 +403,46 @@ class Store(ABC):
             rows = conn.execute(select(*cols).where(a.c.is_current).order_by(a.c.pk))
             return [LinkAd(*r) for r in rows]
 
+    def iter_current_link(
+        self, kinds: Sequence[str], chunk: int = 50_000
+    ) -> Iterator[tuple[list[LinkAd], list[LinkEntity]]]:
+        """Every current ad as linking reads it with its entities of ``kinds`` (ordered
+        by ad, field and offset), in pages of at most ``chunk`` ads by ``pk``
+        (keyset-paged: memory stays one page, so a caller can keep only what it needs
+        of each ad)."""
+        a, e = schema.ads, schema.entities
+        cols = (a.c.pk, a.c.source, a.c.ad_id, a.c.title, a.c.body, a.c.location, a.c.posted_at)
+        ecols = (e.c.ad_pk, e.c.kind, e.c.value, e.c.field, e.c.start, e.c.end, e.c.text)
+        wanted = set(kinds)
+        after = 0
+        with self._guard("reading ads for linking"), self.engine.connect() as conn:
+            while True:
+                page = [
+                    LinkAd(*r)
+                    for r in conn.execute(
+                        select(*cols)
+                        .where(a.c.is_current, a.c.pk > after)
+                        .order_by(a.c.pk)
+                        .limit(chunk)
+                    )
+                ]
+                if not page:
+                    return
+                pks = {ad.pk for ad in page}
+                # by pk range on ix_entities_ad, kinds and versions filtered here
+                rows = conn.execute(
+                    select(*ecols, e.c.obfuscated)
+                    .where(e.c.ad_pk.between(page[0].pk, page[-1].pk))
+                    .order_by(e.c.ad_pk, e.c.field, e.c.start, e.c.pk)
+                )
+                ents = [
+                    LinkEntity(*r[:7], obfuscated=bool(r[7]))
+                    for r in rows
+                    if r[1] in wanted and r[0] in pks
+                ]
+                yield page, ents
+                after = page[-1].pk
+
     def current_link_entities(self, kinds: Sequence[str]) -> list[LinkEntity]:
         """Entities of ``kinds`` of current ads, ordered by ad, field and offset."""
         a, e = schema.ads, schema.entities
@@ -682,9 +722,10 @@ class Store(ABC):
         return {k: sorted(v) for k, v in out.items()}
 
     def iter_band_keys(self, chunk: int = 50_000) -> Iterator[list[tuple[int, bytes]]]:
-        """``(ad_pk, keys)`` of every current linked ad whose text can link, by pk, in
-        lists of at most ``chunk`` rows (keyset-paged: memory stays one chunk)."""
-        a, b = schema.ads, schema.ad_bands
+        """``(ad_pk, keys)`` of every ad of the last link run whose text can link (the
+        current ads then, so also versions replaced since), by pk, in lists of at most
+        ``chunk`` rows (keyset-paged: memory stays one chunk)."""
+        b = schema.ad_bands
         after = 0
         with self._guard("reading band keys"), self.engine.connect() as conn:
             if not inspect(conn).has_table(b.name):
@@ -692,8 +733,7 @@ class Store(ABC):
             while True:
                 rows = conn.execute(
                     select(b.c.ad_pk, b.c.band_keys)
-                    .select_from(b.join(a, a.c.pk == b.c.ad_pk))
-                    .where(b.c.ad_pk > after, b.c.band_keys.is_not(None), a.c.is_current)
+                    .where(b.c.ad_pk > after, b.c.band_keys.is_not(None))
                     .order_by(b.c.ad_pk)
                     .limit(chunk)
                 ).all()
