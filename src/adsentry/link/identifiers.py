@@ -46,7 +46,7 @@ GenericIdentifier}``; :func:`placeholder_reason` ``(kind, value) -> str | None``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -142,6 +142,20 @@ def ad_places(location_values: Iterable[str], location_field: str) -> frozenset[
     if vals or not location_field.strip():
         return vals
     return frozenset(_field_places(location_field.strip()))
+
+
+def needs_places(
+    carriers: Mapping[IdKey, Collection[int]], params: GenericParams = DEFAULT_GENERIC
+) -> set[int]:
+    """The ad pks whose places :func:`find_generic` may read: the carriers of the
+    identifiers with at least ``min_places`` carriers that are not placeholders (only
+    the ``spread`` rule reads places, and only for those)."""
+    return {
+        pk
+        for key, pks in carriers.items()
+        if len(pks) >= params.min_places and placeholder_reason(*key) is None
+        for pk in pks
+    }
 
 
 def _state(place: str) -> str:

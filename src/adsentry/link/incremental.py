@@ -58,7 +58,7 @@ from adsentry.link.identifiers import (
     IdKey,
     ad_places,
     find_generic,
-    placeholder_reason,
+    needs_places,
 )
 from adsentry.link.networks import (
     COMPUTE_KINDS,
@@ -214,14 +214,7 @@ def _judge(
 ) -> dict[IdKey, GenericIdentifier]:
     """:func:`find_generic` of some identifiers over their current carriers, reading
     the places only of carriers of identifiers that the ``spread`` rule may judge."""
-    need = sorted(
-        {
-            pk
-            for key, pks in carriers.items()
-            if len(pks) >= params.min_places and placeholder_reason(*key) is None
-            for pk in pks
-        }
-    )
+    need = sorted(needs_places(carriers, params))
     places: dict[int, frozenset[str]] = {}
     if need:
         values: dict[int, list[str]] = defaultdict(list)

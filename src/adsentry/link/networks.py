@@ -47,6 +47,7 @@ from adsentry.link.identifiers import (
     IdKey,
     ad_places,
     find_generic,
+    needs_places,
 )
 from adsentry.link.templates import (
     DEFAULT_PARAMS,
@@ -223,9 +224,11 @@ def compute(
         if e.kind in IDENTIFIER_KINDS and e.ad_pk in index:
             carriers[(e.kind, e.value)].add(e.ad_pk)
     if generic is None:
+        need = needs_places(carriers, generic_params)
         places = {
             a.pk: ad_places((e.value for e in by_ad[a.pk] if e.kind == "location"), a.location)
             for a in ads
+            if a.pk in need
         }
         found = find_generic(carriers, places, n, generic_params)
         result.generic = sorted(found.values(), key=lambda g: (-g.ads, g.kind, g.value))

@@ -145,6 +145,14 @@ class Store(ABC):
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         """Insert rows, skipping those that violate a unique constraint."""
 
+    def _bulk_insert(
+        self, conn: Connection, table: Any, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Insert many rows given as tuples in the order of ``columns``, 5,000 a
+        statement (a backend may override this with its driver's fastest path)."""
+        for chunk in _chunks(list(rows), 5000):
+            conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in chunk])
+
     # -- lifecycle -------------------------------------------------------------
 
     def _guard(self, doing: str) -> _Guard:
@@ -528,17 +536,9 @@ class Store(ABC):
         }
         conn.execute(schema.meta.delete().where(schema.meta.c.key.in_(list(facts))))
         conn.execute(schema.meta.insert(), [{"key": k, "value": v} for k, v in facts.items()])
-        for chunk in _chunks(list(templates), 5000):
-            conn.execute(
-                t.insert(), [{"ad_pk": p, "template_id": i, "similarity": s} for p, i, s in chunk]
-            )
-        for chunk in _chunks(list(members), 5000):
-            conn.execute(m.insert(), [{"ad_pk": p, "network_id": i} for p, i in chunk])
-        for chunk in _chunks(list(bands), 5000):
-            conn.execute(
-                schema.ad_bands.insert(),
-                [{"ad_pk": p, "band_keys": k, "component": c} for p, k, c in chunk],
-            )
+        self._bulk_insert(conn, t, ("ad_pk", "template_id", "similarity"), templates)
+        self._bulk_insert(conn, m, ("ad_pk", "network_id"), members)
+        self._bulk_insert(conn, schema.ad_bands, ("ad_pk", "band_keys", "component"), bands)
         if generic:
             conn.execute(
                 g.insert(),
@@ -861,26 +861,13 @@ class Store(ABC):
                     )
             self._write_assessments(conn, rows)
 
-    @staticmethod
     def _write_assessments(
-        conn: Connection, rows: Sequence[tuple[str, str, float, str, str]]
+        self, conn: Connection, rows: Sequence[tuple[str, str, float, str, str]]
     ) -> None:
         """Insert assessment rows, and mark the scores as written for the stored links."""
         t, meta = schema.assessments, schema.meta
-        for chunk in _chunks(list(rows), 5000):
-            conn.execute(
-                t.insert(),
-                [
-                    {
-                        "subject": s,
-                        "subject_id": sid,
-                        "score": sc,
-                        "decision": d,
-                        "contributions": c,
-                    }
-                    for s, sid, sc, d, c in chunk
-                ],
-            )
+        cols = ("subject", "subject_id", "score", "decision", "contributions")
+        self._bulk_insert(conn, t, cols, rows)
         conn.execute(meta.delete().where(meta.c.key == "scores_current"))
         conn.execute(meta.insert(), [{"key": "scores_current", "value": "1"}])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from adsentry.errors import StoreError
-from adsentry.store.base import Store
+from adsentry.store.base import Store, _chunks
 
 # External-content FTS5 table over ads(title, body): the text lives once, in ads; every
 # stored version is indexed and searches keep the current ones.
@@ -91,6 +91,15 @@ class SQLiteStore(Store):
         except OperationalError as exc:
             msg = str(getattr(exc, "orig", exc))
             raise StoreError(f"cannot parse the search query: {msg}") from exc
+
+    def _bulk_insert(
+        self, conn: Connection, table: Any, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        # the driver's executemany: no SQLAlchemy compilation per row
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        for chunk in _chunks(list(rows), 5000):
+            conn.exec_driver_sql(sql, list(chunk))
 
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         if rows:
