@@ -403,14 +403,6 @@ class Store(ABC):
                 d = dict(r._mapping)
                 yield d.pop("pk"), d
 
-    def current_link_ads(self) -> list[LinkAd]:
-        """Every current ad as linking reads it, in storage (``pk``) order."""
-        a = schema.ads
-        cols = (a.c.pk, a.c.source, a.c.ad_id, a.c.title, a.c.body, a.c.location, a.c.posted_at)
-        with self._guard("reading ads for linking"), self.engine.connect() as conn:
-            rows = conn.execute(select(*cols).where(a.c.is_current).order_by(a.c.pk))
-            return [LinkAd(*r) for r in rows]
-
     def iter_current_link(
         self, kinds: Sequence[str], chunk: int = 50_000
     ) -> Iterator[tuple[list[LinkAd], list[LinkEntity]]]:
@@ -450,19 +442,6 @@ class Store(ABC):
                 ]
                 yield page, ents
                 after = page[-1].pk
-
-    def current_link_entities(self, kinds: Sequence[str]) -> list[LinkEntity]:
-        """Entities of ``kinds`` of current ads, ordered by ad, field and offset."""
-        a, e = schema.ads, schema.entities
-        cols = (e.c.ad_pk, e.c.kind, e.c.value, e.c.field, e.c.start, e.c.end, e.c.text)
-        with self._guard("reading entities for linking"), self.engine.connect() as conn:
-            rows = conn.execute(
-                select(*cols, e.c.obfuscated)
-                .select_from(e.join(a, a.c.pk == e.c.ad_pk))
-                .where(a.c.is_current, e.c.kind.in_(list(kinds)))
-                .order_by(e.c.ad_pk, e.c.field, e.c.start, e.c.pk)
-            ).all()
-            return [LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows]
 
     def replace_links(
         self,
