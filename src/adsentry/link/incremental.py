@@ -17,23 +17,28 @@ checks it table by table). The argument:
    one that turns kept welds its carriers); the stored ads a new ad's template links
    to (those sharing an LSH band key with it, read from ``ad_bands``, whose
    :func:`adsentry.link.templates.similarity` reaches the threshold, with a margin of
-   0.01 so that rounding never loses one); and the ads of the replaced versions'
-   networks.
+   0.01 so that rounding never loses one); the texts whose candidate pairs change
+   because the run moved the hub cut of an LSH bucket (a large bucket pairs its texts
+   only with its hubs, :func:`adsentry.link.templates.bucket_cuts`; new texts and
+   replaced versions can move the cut of the buckets they are in: :func:`_cut_changes`);
+   and the ads of the replaced versions' networks.
 3. **Affected ads** = the seeds plus every ad of their stored networks and stored
    *template components* (``ad_bands.component``: the connected components of template
    links before chaining control cuts them into micro-clusters; an ad can link to a
    neighbour and still stand alone, and a new link can move a component's medoid and
    re-cut it whole), repeated until nothing is added. A link between an affected ad
-   and any other ad is either new (found in step 2), or an identifier link inside one
-   stored network, or a template link inside one stored component, so the affected ads
+   and any other ad is either new or changed (found in step 2), or an identifier link
+   inside one stored network, or a template link inside one stored component, so the affected ads
    are a union of whole networks and components of the new graph. Template links,
    their cut into micro-clusters (which depends only on one component's texts and
    links) and the networks are computed over the affected ads alone
-   (:func:`adsentry.link.networks.compute`, generic set given), and their rows replace
-   the old ones in one transaction.
+   (:func:`adsentry.link.networks.compute`, with the generic set and the hub cuts
+   computed over every current text), and their rows replace the old ones in one
+   transaction.
 
-Cost: reading the band keys of every current ad (8 bytes per band, 336 bytes per ad,
-paged 50k at a time), plus a relink of the affected ads. When the new ads are more than
+Cost: reading the band keys of every linked ad (8 bytes per band, 336 bytes per ad,
+paged 50k at a time: about 30 s for one new ad into 1M demo ads, bench/RESULTS.md),
+plus a relink of the affected ads. When the new ads are more than
 half of all current ads, or the stored links were made with other parameters or
 before band keys were kept, a full relink is done instead (same result).
 

@@ -736,9 +736,10 @@ def bucket_cuts(
     may repeat (a store's copies of one text). The cut is a function of the bucket's
     members alone: an incremental run that computes it over every stored text gets the
     pairs of a full relink. ``only``: per band, the bucket keys wanted (default all).
-    Idea: sampling anchors in oversized blocks, as in meta-blocking (Papadakis et al.,
-    "Blocking and Filtering Techniques for Entity Resolution: A Survey", ACM CSUR
-    2020)."""
+    Entity resolution meets the same problem as oversized blocks, handled by block
+    purging and comparison cleaning (Papadakis et al., "Blocking and Filtering
+    Techniques for Entity Resolution: A Survey", ACM Computing Surveys 53(2), 2020);
+    here the bucket is kept and its comparisons are cut to those with a hub."""
     out_keys: list[NDArray[np.uint64]] = []
     out_cuts: list[NDArray[np.uint64]] = []
     limit = params.bucket_hubs
