@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import xxhash
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adsentry.link.templates import (
     DEFAULT_PARAMS,
@@ -22,6 +24,7 @@ from adsentry.link.templates import (
     cluster,
     features,
     hub_hashes,
+    in_sorted,
     shingles,
     signature,
     similarity,
@@ -342,3 +345,13 @@ def test_template_of_copies_and_insertions() -> None:
     assert t.text == "Call [SLOT1] now"
     with pytest.raises(ValueError):
         build_template([])
+
+
+@given(
+    st.lists(st.integers(0, 50), max_size=60),
+    st.lists(st.integers(0, 50), max_size=20),
+)
+def test_in_sorted_is_isin(values: list[int], members: list[int]) -> None:
+    v = np.asarray(values, dtype=np.uint64)
+    m = np.unique(np.asarray(members, dtype=np.uint64))
+    assert in_sorted(v, m).tolist() == np.isin(v, m).tolist()

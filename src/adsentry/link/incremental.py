@@ -80,6 +80,7 @@ from adsentry.link.templates import (
     band_key_matrix,
     bucket_cuts,
     hub_hashes,
+    in_sorted,
     pair_similarities,
 )
 from adsentry.store.base import LinkAd, LinkEntity, Store
@@ -160,9 +161,9 @@ def _update(
     gone = set(withdrawn)
     stored = _stored_bands(store, template_params)
     texts, new = _new_bands(new_ads, new_ents, template_params)
-    current = stored.take(~np.isin(stored.pks, np.asarray(sorted(gone | set(new_pks)))))
+    current = stored.take(~in_sorted(stored.pks, np.asarray(sorted(gone | set(new_pks)))))
     after = current.join(new)
-    touched = new.join(stored.take(np.isin(stored.pks, np.asarray(sorted(gone)))))
+    touched = new.join(stored.take(in_sorted(stored.pks, np.asarray(sorted(gone)))))
     seeds |= _cut_changes(stored, after, touched, template_params)
     seeds |= _template_links(store, current, texts, new, new_pks, template_params)
     del stored, current
@@ -170,7 +171,7 @@ def _update(
 
     pks = sorted(affected)
     generic_keys = (stored_generic - judged) | generic_now.keys()
-    mine = after.take(np.isin(after.pks, np.asarray(pks, dtype=np.int64)))
+    mine = after.take(in_sorted(after.pks, np.asarray(pks, dtype=np.int64)))
     res = compute(
         store.link_ads_by_pk(pks),
         store.link_entities_of(pks, COMPUTE_KINDS),
@@ -304,7 +305,7 @@ def _cut_changes(
         keys, lo, hi = wanted[moved], np.minimum(was, now)[moved], np.maximum(was, now)[moved]
         rose = (now > was)[moved]
         col = after.keys[:, b]
-        rows = np.flatnonzero(np.isin(col, keys))
+        rows = np.flatnonzero(in_sorted(col, keys))
         at = np.searchsorted(keys, col[rows])
         hub = after.hubs[rows]
         hit = rose[at] | ((hub > lo[at]) & (hub <= hi[at]))
@@ -330,7 +331,7 @@ def _template_links(
         for pk, key in zip(new.pks.tolist(), new.keys[:, b].tolist(), strict=True):
             rows_of[key].append(row_of[pk])
         col = stored.keys[:, b]
-        for r in np.flatnonzero(np.isin(col, new.keys[:, b])).tolist():
+        for r in np.flatnonzero(in_sorted(col, np.unique(new.keys[:, b]))).tolist():
             pairs[int(stored.pks[r])].update(rows_of[int(col[r])])
     return _verified(store, pairs, texts, params)
 

@@ -159,9 +159,13 @@ class Store(ABC):
         return _Guard(self.description, doing)
 
     def create(self) -> None:
-        """Create the tables and indexes if missing (idempotent)."""
+        """Create the tables and indexes if missing (idempotent; an index added in a
+        later version is built in a database made before it)."""
         with self._guard("creating the schema"), self.engine.begin() as conn:
             schema.metadata.create_all(conn)
+            for table in schema.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             self._create_fulltext(conn)
             self._insert_ignore(
                 conn, schema.meta, [{"key": "schema_version", "value": schema.SCHEMA_VERSION}]
@@ -703,23 +707,17 @@ class Store(ABC):
     def iter_band_keys(self, chunk: int = 50_000) -> Iterator[list[tuple[int, bytes]]]:
         """``(ad_pk, keys)`` of every ad of the last link run whose text can link (the
         current ads then, so also versions replaced since), by pk, in lists of at most
-        ``chunk`` rows (keyset-paged: memory stays one chunk)."""
+        ``chunk`` rows (one query read ``chunk`` rows at a time through the driver: a
+        million rows of 336 bytes in a few seconds)."""
         b = schema.ad_bands
-        after = 0
         with self._guard("reading band keys"), self.engine.connect() as conn:
             if not inspect(conn).has_table(b.name):
                 return
-            while True:
-                rows = conn.execute(
-                    select(b.c.ad_pk, b.c.band_keys)
-                    .where(b.c.ad_pk > after, b.c.band_keys.is_not(None))
-                    .order_by(b.c.ad_pk)
-                    .limit(chunk)
-                ).all()
-                if not rows:
-                    return
+            cur = conn.exec_driver_sql(
+                f"SELECT ad_pk, band_keys FROM {b.name} WHERE band_keys IS NOT NULL ORDER BY ad_pk"
+            )
+            while rows := cur.fetchmany(chunk):
                 yield [(int(p), bytes(k)) for p, k in rows]
-                after = int(rows[-1][0])
 
     def members_of_networks(self, network_ids: Sequence[str]) -> list[int]:
         """Pks of the ads of the given networks, ascending."""

@@ -177,6 +177,8 @@ assessments = Table(
     Column("contributions", Text, nullable=False),  # JSON list
 )
 Index("ix_assessments_score", assessments.c.subject, assessments.c.score)
+# covers the counts by decision (Store.assessment_counts) without reading the JSON
+Index("ix_assessments_decision", assessments.c.subject, assessments.c.decision)
 
 #: Entity kinds whose value is not a plain string and is stored as JSON text.
 JSON_VALUE_KINDS = frozenset({"age", "price"})
