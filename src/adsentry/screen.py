@@ -31,12 +31,18 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
 from adsentry.link.lookup import TemplateLookup
-from adsentry.link.networks import MASKS, ad_key, masked_text, network_id_of
+from adsentry.link.networks import (
+    MASKS,
+    ad_key,
+    masked_text,
+    network_id_of,
+    stored_masked_texts,
+)
 from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
 from adsentry.model import Ad, Entity
 from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig
@@ -61,16 +67,6 @@ def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEnt
 #: Template candidates verified per screened ad: the stored ads sharing the most LSH
 #: bands with it (one verified link is enough to name the template and its network).
 _CANDIDATES = 10
-
-
-def _stored_texts(store: Store) -> Iterator[tuple[int, str]]:
-    """``(pk, masked text)`` of every current ad, read a page at a time."""
-    for page, ents in store.iter_current_link(tuple(MASKS)):
-        by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
-        for e in ents:
-            by_ad[e.ad_pk].append(e)
-        for a in page:
-            yield a.pk, masked_text(a, by_ad[a.pk])
 
 
 class Screener:
@@ -108,7 +104,9 @@ class Screener:
         self._network_score = {
             nid: score for nid, score, _d, _c in store.top_assessments("network", 10**9)
         }
-        self.lookup = TemplateLookup.build(_stored_texts(store), template_params)
+        self.lookup = TemplateLookup.build(
+            ((a.pk, text) for a, _, text in stored_masked_texts(store)), template_params
+        )
 
     def analyze(self, ad: Ad) -> Doc:
         """The per-ad stages over one ad (entities and indicators)."""

@@ -298,6 +298,20 @@ def compute(
     return result
 
 
+def stored_masked_texts(
+    store: Store, kinds: Sequence[str] = tuple(MASKS)
+) -> Iterator[tuple[LinkAd, list[LinkEntity], str]]:
+    """Every current ad with its entities of ``kinds`` (which should hold
+    :data:`MASKS`) and its :func:`masked_text`, by pk, read a page at a time."""
+    for page, ents in store.iter_current_link(kinds):
+        by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
+        for e in ents:
+            by_ad[e.ad_pk].append(e)
+        for a in page:
+            mine = by_ad[a.pk]
+            yield a, mine, masked_text(a, mine)
+
+
 def relink(
     store: Store,
     *,
@@ -312,13 +326,9 @@ def relink(
     ads: list[LinkAd] = []
     texts: dict[int, bytes] = {}
     entities: list[LinkEntity] = []
-    for page, ents in store.iter_current_link(COMPUTE_KINDS):
-        by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
-        for e in ents:
-            by_ad[e.ad_pk].append(e)
-        for a in page:
-            texts[a.pk] = masked_text(a, by_ad[a.pk]).encode()
-            ads.append(replace(a, title="", body=""))
+    for a, ents, text in stored_masked_texts(store, COMPUTE_KINDS):
+        texts[a.pk] = text.encode()
+        ads.append(replace(a, title="", body=""))
         entities.extend(e for e in ents if e.kind in _AFTER_MASKING)
     res = compute(
         ads,
