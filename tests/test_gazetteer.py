@@ -5,7 +5,9 @@ places themselves (GeoNames populations decide between namesakes)."""
 from __future__ import annotations
 
 import itertools
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +183,15 @@ def test_cached_tables_load_under_a_second() -> None:
     tables = gazetteer._Tables(gazetteer._load())
     assert time.perf_counter() - t0 < 1.0
     assert tables.lookup("san diego")[1]
+
+
+def test_cache_keeps_the_newest_builds_beside_the_current_one(tmp_path: Path) -> None:
+    # six builds written a second apart, oldest first; the current one is the oldest
+    paths = [tmp_path / f"gazetteer-{i:016x}.marshal" for i in range(6)]
+    for i, p in enumerate(paths):
+        p.write_bytes(b"x")
+        os.utime(p, ns=(10**9 * (i + 1), 10**9 * (i + 1)))
+    gazetteer._prune_cache(paths[0], keep=4)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    # kept: the current one and the 3 newest others (5, 4, 3)
+    assert left == sorted(p.name for p in [paths[0], paths[3], paths[4], paths[5]])

