@@ -721,45 +721,24 @@ class Store(ABC):
 
     def members_of_networks(self, network_ids: Sequence[str]) -> list[int]:
         """Pks of the ads of the given networks, ascending."""
-        out: set[int] = set()
         m = schema.network_members
         with self._guard("reading networks"), self.engine.connect() as conn:
             if not self._has_links(conn):
                 return []
-            for chunk in _chunks(sorted(set(network_ids)), 500):
-                out.update(
-                    int(p)
-                    for (p,) in conn.execute(select(m.c.ad_pk).where(m.c.network_id.in_(chunk)))
-                )
-        return sorted(out)
+            return sorted(_values_where_in(conn, m.c.ad_pk, m.c.network_id, network_ids))
 
     def components_of(self, pks: Sequence[int]) -> set[str]:
         """The template components (see ``ad_bands``) of the given linked ads."""
         b = schema.ad_bands
-        out: set[str] = set()
         with self._guard("reading template components"), self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(pks)), 500):
-                out.update(
-                    c
-                    for (c,) in conn.execute(
-                        select(b.c.component).where(
-                            b.c.ad_pk.in_(chunk), b.c.component.is_not(None)
-                        )
-                    )
-                )
-        return out
+            found = _values_where_in(conn, b.c.component, b.c.ad_pk, pks)
+        return {c for c in found if c is not None}
 
     def members_of_components(self, components: Sequence[str]) -> list[int]:
         """Pks of the linked ads of the given template components, ascending."""
         b = schema.ad_bands
-        out: set[int] = set()
         with self._guard("reading template components"), self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(components)), 500):
-                out.update(
-                    int(p)
-                    for (p,) in conn.execute(select(b.c.ad_pk).where(b.c.component.in_(chunk)))
-                )
-        return sorted(out)
+            return sorted(_values_where_in(conn, b.c.ad_pk, b.c.component, components))
 
     def link_counts(self) -> tuple[int, int, int, int]:
         """``(networks, ads in networks, templates, generic identifiers)`` stored."""
@@ -1384,6 +1363,15 @@ def _count(conn: Connection, table: Any) -> int:
 def _indicator(head: tuple[Any, ...], spans: list[Span]) -> Indicator:
     _pk, code, validated, source, language = head
     return Indicator(code, bool(validated), source, tuple(spans), language)
+
+
+def _values_where_in(conn: Connection, column: Any, key: Any, values: Iterable[Any]) -> set[Any]:
+    """The distinct values of ``column`` in rows whose ``key`` is one of ``values``
+    (queried 500 values at a time)."""
+    out: set[Any] = set()
+    for chunk in _chunks(sorted(set(values)), 500):
+        out.update(v for (v,) in conn.execute(select(column).where(key.in_(chunk))))
+    return out
 
 
 def _chunks(items: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
