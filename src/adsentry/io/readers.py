@@ -53,6 +53,15 @@ DEFAULT_FIELD_MAP: dict[str, tuple[str, ...]] = {
 
 _TEXT_TARGETS = ("title", "body", "url", "location")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# In decoded JSON text without NUL bytes, a NUL character or a lone surrogate can only
+# come from a \u escape (RFC 8259, section 7): \u0000, a high surrogate escape not
+# followed by a low one, or a low one not after a high one. Without such an escape,
+# _sanitize has nothing to do (escaped pairs, as ensure_ascii writes emoji, are fine).
+_NEEDS_SANITIZE = re.compile(  # a literal first, so that the engine skips to each \u
+    r"\\u(?:0000"
+    r"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F])"
+)
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 
@@ -270,7 +279,8 @@ class AdReader:
                 detail = f"a JSON {_json_type(value)}, not an object"
                 yield self._reject(file, line_no, "not_object", detail, line, sha)
                 continue
-            value = _sanitize(value, repairs)
+            if _NEEDS_SANITIZE.search(text) is not None:
+                value = _sanitize(value, repairs)
             try:
                 ad = self._build(value, sha, repairs)
             except _RecordError as exc:
