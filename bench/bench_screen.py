@@ -10,7 +10,9 @@ Prints, for bench/RESULTS.md:
    generator and the HTTP stack cost), then ``POST /v1/screen`` with new demo ads
    (another seed: the same generator, ads not in the database, about 40% of them from
    groups that are); p50 / p95 / p99 latency per request and requests per second,
-   with the status codes seen.
+   with the status codes seen, and the CPU time per request of the server's processes
+   and of the load generator (from /proc and getrusage: steadier than latency on a
+   shared machine, so the figure to compare two versions by).
 
 The load generator is one asyncio process holding ``--clients`` keep-alive HTTP/1.1
 connections (raw streams: no client library's overhead in the figures).
@@ -26,6 +28,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -121,13 +124,36 @@ def _load(
     started = time.perf_counter()
     asyncio.run(main())
     wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu"] = usage.ru_utime + usage.ru_stime
     out["latencies"] = latencies
     out["statuses"] = statuses
     out["wall"] = wall
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of group ``pgid``
+    (Linux /proc; 0.0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ... utime stime
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def run_load(
-    port: int, method: str, path: str, bodies: list[bytes], clients: int, seconds: float
+    port: int,
+    method: str,
+    path: str,
+    bodies: list[bytes],
+    clients: int,
+    seconds: float,
+    server_pgid: int,
 ) -> str:
     """Run the load generator in its own process; return one line of figures."""
     with multiprocessing.Manager() as m:
@@ -135,11 +161,14 @@ def run_load(
         p = multiprocessing.Process(
             target=_load, args=(port, method, path, bodies, clients, seconds, out)
         )
+        server_cpu = group_cpu(server_pgid)
         p.start()
         p.join()
+        server_cpu = group_cpu(server_pgid) - server_cpu
         lat = sorted(out["latencies"])
         statuses = dict(out["statuses"])
         wall = out["wall"]
+        client_cpu = out["cpu"]
     n = len(lat)
 
     def pct(q: float) -> float:
@@ -148,7 +177,8 @@ def run_load(
     return (
         f"{method} {path}: {n:,} requests in {wall:.1f} s, {n / wall:,.0f} req/s, "
         f"p50 {pct(0.50):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms, "
-        f"mean {statistics.fmean(lat) * 1000:.1f} ms; statuses {statuses}"
+        f"mean {statistics.fmean(lat) * 1000:.1f} ms; statuses {statuses}; CPU per request: "
+        f"server {server_cpu / n * 1000:.2f} ms, load generator {client_cpu / n * 1000:.2f} ms"
         + (f"; {len(bodies):,} distinct bodies, some sent twice" if n > len(bodies) > 0 else "")
     )
 
@@ -214,11 +244,11 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s; {args.clients} concurrent clients, "
             f"{args.seconds:.0f} s each, {os.cpu_count()} cores shared by server and clients"
         )
-        print("  floor  " + run_load(args.port, "GET", "/healthz", [], args.clients, args.seconds))
-        print(
-            "  screen "
-            + run_load(args.port, "POST", "/v1/screen", timed, args.clients, args.seconds)
-        )
+        pgid = server.pid  # start_new_session: the server leads its own group
+        floor = run_load(args.port, "GET", "/healthz", [], args.clients, args.seconds, pgid)
+        print("  floor  " + floor)
+        screen = run_load(args.port, "POST", "/v1/screen", timed, args.clients, args.seconds, pgid)
+        print("  screen " + screen)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -37,7 +37,7 @@ from adsentry.config import Config
 from adsentry.errors import AdsentryError
 from adsentry.io.readers import RecordError, ad_from_record
 from adsentry.model import Ad
-from adsentry.pipeline import PipelineConfig
+from adsentry.pipeline import PipelineConfig, batch_gc
 from adsentry.screen import Screener
 from adsentry.web.middleware import BodyLimit, RequireKey, key_matches
 from adsentry.web.pages import router as pages_router
@@ -242,11 +242,14 @@ def create_app(
         app.state.screener = Screener(store, config=pipeline_config, settings=settings)
         app.state.batcher = ScreenBatcher(app.state.screener)
         task = asyncio.create_task(app.state.batcher.run())
-        try:
-            yield
-        finally:
-            task.cancel()
-            store.close()
+        # The screener's index is built and stays: frozen out of the collector's walks,
+        # which otherwise stall a request now and then (the p99 of bench_screen.py).
+        with batch_gc():
+            try:
+                yield
+            finally:
+                task.cancel()
+                store.close()
 
     app = FastAPI(
         **_no_telemetry(),
