@@ -68,3 +68,37 @@ def test_spans_stay_honest_when_served_from_the_memo() -> None:
     for e in extract_all(ad):
         assert getattr(ad, e.field)[e.start : e.end] == e.text
     assert _plain(extract_all(ad)) == _plain(extract_all(_ad("c")))
+
+
+def test_the_ad_memo_keeps_apart_ads_whose_texts_split_differently() -> None:
+    # Same characters in all, but the boundary between title and body moves: the
+    # second ad's title holds the number, the first's body does.
+    clear_memos()
+    first = Ad(ad_id="a", source="t", title="Mia ", body="619-555-0142 call")
+    second = Ad(ad_id="b", source="t", title="Mia 619-555-0142", body=" call")
+    assert [(e.kind, e.field) for e in extract_all(first) if e.kind == "phone"] == [
+        ("phone", "body")
+    ]
+    assert [(e.kind, e.field) for e in extract_all(second) if e.kind == "phone"] == [
+        ("phone", "title")
+    ]
+
+
+def test_the_ad_memo_keeps_apart_sources_with_their_own_region() -> None:
+    clear_memos()
+    body = "call 0412 345 678"
+    a = Ad(ad_id="a", source="au-site", title="Mia", body=body, location="")
+    b = Ad(ad_id="b", source="us-site", title="Mia", body=body, location="")
+    regions = {"au-site": "AU"}
+    assert [e.value for e in extract_all(a, source_regions=regions) if e.kind == "phone"] == [
+        "+61412345678"
+    ]
+    assert [e.value for e in extract_all(b, source_regions=regions) if e.kind == "phone"] == []
+
+
+def test_a_repost_is_answered_from_the_ad_memo_with_a_list_of_its_own() -> None:
+    clear_memos()
+    first = extract_all(_ad("a"))
+    first.clear()  # the caller owns the list it gets
+    again = extract_all(_ad("b"))
+    assert again and again == extract_all(_ad("c"))
