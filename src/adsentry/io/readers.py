@@ -240,6 +240,8 @@ class AdReader:
 
     def _iter_jsonl(self, stream: IO[bytes]) -> Iterator[Ad | Rejected]:
         file = str(self.path)
+        hook = _PairsHook(Counter())  # one decoder for the file; its hook gets each
+        decoder = json.JSONDecoder(object_pairs_hook=hook)  # record's repair counter
         for line_no, line in enumerate(stream, start=1):
             if line_no == 1 and line.startswith(_BOM):
                 line = line[len(_BOM) :]
@@ -271,7 +273,8 @@ class AdReader:
                 text = line_clean.decode("utf-8", errors="replace")
                 repairs["invalid_utf8"] += 1
             try:
-                value = json.loads(text, object_pairs_hook=_PairsHook(repairs))
+                hook.repairs = repairs
+                value = decoder.decode(text)
             except (json.JSONDecodeError, RecursionError) as exc:
                 yield self._reject(file, line_no, "bad_json", _json_detail(exc), line, sha)
                 continue
@@ -394,25 +397,25 @@ def _build_ad(
 ) -> Ad:
     """One record as an Ad (the reader's mapping; see :class:`AdReader`), or
     _RecordError with the quarantine reason."""
-    used: set[str] = set()
+    picked, used = _pick_all(field_map, record)
     field_names: dict[str, str] = {}
     texts: dict[str, str] = {}
     for name in _TEXT_TARGETS:
-        value, key = _pick(field_map, record, name, used)
+        value, key = picked.get(name, _NOTHING)
         texts[name] = _as_text(value, key or name)
         if key is not None and key != name:
             field_names[name] = key
     if not texts["title"].strip() and not texts["body"].strip():
         raise _RecordError("no_text", "no non-blank title, body or text")
 
-    raw_id, id_key = _pick(field_map, record, "id", used)
+    raw_id, id_key = picked.get("id", _NOTHING)
     if isinstance(raw_id, dict | list | bool):
         raise _RecordError(
             "wrong_type", f"field {id_key!r} is a JSON {_json_type(raw_id)}, not a string"
         )
     ad_id = "" if raw_id is None else str(raw_id).strip()
 
-    rec_source, _ = _pick(field_map, record, "source", used)
+    rec_source, _ = picked.get("source", _NOTHING)
     if not source:
         if isinstance(rec_source, str) and rec_source.strip():
             source = rec_source.strip()
@@ -421,8 +424,8 @@ def _build_ad(
     if not ad_id:
         ad_id = "xx-" + _content_id(source, raw_sha256)
 
-    raw_date, _ = _pick(field_map, record, "posted_at", used)
-    images_value, _ = _pick(field_map, record, "images", used)
+    raw_date, _ = picked.get("posted_at", _NOTHING)
+    images_value, _ = picked.get("images", _NOTHING)
     site_fields = {k: v for k, v in record.items() if k not in used}
 
     posted_at = None
@@ -455,14 +458,23 @@ def _build_ad(
     )
 
 
-def _pick(
-    field_map: Mapping[str, tuple[str, ...]], record: dict[str, Any], name: str, used: set[str]
-) -> Any:
-    for key in field_map.get(name, ()):
-        if key in record:
-            used.add(key)
-            return record[key], key
-    return None, None
+_NOTHING: tuple[None, None] = (None, None)
+
+
+def _pick_all(
+    field_map: Mapping[str, tuple[str, ...]], record: dict[str, Any]
+) -> tuple[dict[str, tuple[Any, str]], set[str]]:
+    """Canonical field name -> (value, key) of the first of its keys the record has,
+    and the set of those keys."""
+    picked: dict[str, tuple[Any, str]] = {}
+    used: set[str] = set()
+    for name, keys in field_map.items():
+        for key in keys:
+            if key in record:
+                picked[name] = (record[key], key)
+                used.add(key)
+                break
+    return picked, used
 
 
 def ad_from_record(
