@@ -238,20 +238,19 @@ class Store(ABC):
                         .values(is_current=False)
                     )
                 entity_rows = []
+                counts = result.entities
                 for pk, ents in zip(pks, new_entities, strict=True):
                     for e in ents:
                         entity_rows.append(_entity_row(pk, e))
-                        result.entities[e.kind] = result.entities.get(e.kind, 0) + 1
-                if entity_rows:
-                    conn.execute(schema.entities.insert(), entity_rows)
+                        counts[e.kind] = counts.get(e.kind, 0) + 1
+                self._bulk_insert(conn, schema.entities, _ENTITY_COLUMNS, entity_rows)
                 indicator_rows = [
                     _indicator_row(pk, ind, span)
                     for pk, inds in zip(pks, new_indicators, strict=True)
                     for ind in inds
                     for span in ind.spans
                 ]
-                if indicator_rows:
-                    conn.execute(schema.indicators.insert(), indicator_rows)
+                self._bulk_insert(conn, schema.indicators, _INDICATOR_COLUMNS, indicator_rows)
                 self._index_fulltext(
                     conn,
                     [(pk, r["title"], r["body"]) for pk, r in zip(pks, new_rows, strict=True)],
@@ -1397,32 +1396,28 @@ def _ad_row(ad: Ad, version: int, now: str) -> dict[str, Any]:
     }
 
 
-def _entity_row(ad_pk: int, e: Entity) -> dict[str, Any]:
-    return {
-        "ad_pk": ad_pk,
-        "kind": e.kind,
-        "value": value_to_text(e.kind, e.value),
-        "field": e.field,
-        "start": e.start,
-        "end": e.end,
-        "text": e.text,
-        "obfuscated": e.obfuscated,
-        "extractor": e.extractor,
-    }
+_ENTITY_COLUMNS = (
+    "ad_pk", "kind", "value", "field", "start", "end", "text", "obfuscated", "extractor",
+)  # fmt: skip
 
 
-def _indicator_row(ad_pk: int, ind: Indicator, span: Any) -> dict[str, Any]:
-    return {
-        "ad_pk": ad_pk,
-        "code": ind.code,
-        "validated": ind.validated,
-        "source": ind.source,
-        "language": ind.language,
-        "field": span.field,
-        "start": span.start,
-        "end": span.end,
-        "text": span.text,
-    }
+def _entity_row(ad_pk: int, e: Entity) -> tuple[Any, ...]:
+    """A row of ``entities`` in the order of :data:`_ENTITY_COLUMNS`."""
+    value = value_to_text(e.kind, e.value)
+    return (ad_pk, e.kind, value, e.field, e.start, e.end, e.text, e.obfuscated, e.extractor)
+
+
+_INDICATOR_COLUMNS = (
+    "ad_pk", "code", "validated", "source", "language", "field", "start", "end", "text",
+)  # fmt: skip
+
+
+def _indicator_row(ad_pk: int, ind: Indicator, span: Any) -> tuple[Any, ...]:
+    """A row of ``indicators`` in the order of :data:`_INDICATOR_COLUMNS`."""
+    return (
+        ad_pk, ind.code, ind.validated, ind.source, ind.language,
+        span.field, span.start, span.end, span.text,
+    )  # fmt: skip
 
 
 def _quarantine_row(r: Rejected, now: str) -> dict[str, Any]:
