@@ -7,8 +7,8 @@ region) must keep two ads apart. The ad texts are made up.
 
 from __future__ import annotations
 
-from adsentry.extract import extract_all
-from adsentry.extract.context import FieldMemo, clear_memos
+from adsentry.extract import EXTRACTORS, extract_all, register
+from adsentry.extract.context import ExtractionContext, FieldMemo, clear_memos
 from adsentry.model import Ad, Entity
 
 BODY = "Hi I'm Mia 💋 new in town, call 0412 345 678 or 619-555-0142, 150 roses/hh, IG: mia.x"
@@ -102,3 +102,18 @@ def test_a_repost_is_answered_from_the_ad_memo_with_a_list_of_its_own() -> None:
     first.clear()  # the caller owns the list it gets
     again = extract_all(_ad("b"))
     assert again and again == extract_all(_ad("c"))
+
+
+def test_an_extractor_registered_later_runs_on_reposts_too() -> None:
+    clear_memos()
+    extract_all(_ad("a"))
+    try:
+
+        @register("test_marker")
+        def _marker(ctx: ExtractionContext) -> list[Entity]:
+            return [Entity("marker", "x", "title", 0, 3, "Mia", False, "test_marker")]
+
+        assert "marker" in {e.kind for e in extract_all(_ad("b"))}  # a repost of "a"
+    finally:
+        EXTRACTORS.pop("test_marker", None)
+        clear_memos()

@@ -159,6 +159,8 @@ def test_escaped_surrogate_pairs_are_kept_and_lone_ones_repaired(tmp_path: Path)
         b'{"id": "pair", "body": "hi \\ud83d\\ude00 x"}',
         b'{"id": "low", "body": "\\ude00\\ud83d\\ude00"}',
         b'{"id": "high", "body": "\\ud83d\\ud83d\\ude00"}',
+        # an escaped backslash and the text "ud800", then a lone low surrogate
+        b'{"id": "text", "body": "a\\\\ud800\\udc00 b"}',
     ]
     ads, rejected, reader = read_all(write_lines(tmp_path / "f.jsonl", lines))
     assert rejected == []
@@ -166,11 +168,14 @@ def test_escaped_surrogate_pairs_are_kept_and_lone_ones_repaired(tmp_path: Path)
         "pair": "hi \U0001f600 x",
         "low": "\ufffd\U0001f600",
         "high": "\ufffd\U0001f600",
+        "text": "a\\ud800\ufffd b",
     }
-    assert reader.stats.repairs == {"lone_surrogate": 2}
+    assert reader.stats.repairs == {"lone_surrogate": 3}
 
 
-_TRICKY = st.sampled_from(["a", "\x00", "\ud800", "\udc00", "\U0001f600", "\\", "u", '"'])
+_TRICKY = st.sampled_from(
+    ["a", "\x00", "\ud800", "\udc00", "\U0001f600", "\\", "u", '"', "ud800", "udc00"]
+)
 
 
 @given(st.lists(_TRICKY, max_size=10).map("".join), st.booleans())

@@ -362,3 +362,15 @@ def test_lone_surrogates_are_repaired_not_a_500(client: TestClient) -> None:
     )
     assert r.status_code == 200, r.text
     assert [e["value"] for e in r.json()["entities"] if e["kind"] == "phone"] == ["+12125550100"]
+
+
+def test_an_answer_orjson_refuses_is_sent_by_json(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # orjson refuses integers over 64 bits; the answer still goes out, through json
+    async def big(ad: object, store: bool) -> dict[str, object]:
+        return {"score": 2**70}
+
+    monkeypatch.setattr(client.app.state.batcher, "screen", big)  # type: ignore[attr-defined]
+    r = screen(client, {"id": "big", "body": "hello"})
+    assert r.status_code == 200 and r.json() == {"score": 2**70}

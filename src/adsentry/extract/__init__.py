@@ -32,6 +32,7 @@ def register(name: str) -> Callable[[Extractor], Extractor]:
 
     def wrap(fn: Extractor) -> Extractor:
         EXTRACTORS[name] = fn
+        _AD_MEMO.clear()  # whole ads seen before were extracted without it
         return fn
 
     return wrap

@@ -57,10 +57,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # come from a \u escape (RFC 8259, section 7): \u0000, a high surrogate escape not
 # followed by a low one, or a low one not after a high one. Without such an escape,
 # _sanitize has nothing to do (escaped pairs, as ensure_ascii writes emoji, are fine).
+# A "high escape" right after a backslash may be an escaped backslash and the text
+# "ud800", so it does not excuse the low one after it; the pattern may find more than
+# it must (the repair pass then changes nothing), never less.
 _NEEDS_SANITIZE = re.compile(  # a literal first, so that the engine skips to each \u
     r"\\u(?:0000"
     r"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F])"
+    r"|(?<!(?<!\\)\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F])"
 )
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"

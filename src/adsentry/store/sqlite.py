@@ -97,7 +97,8 @@ class SQLiteStore(Store):
     ) -> None:
         # the driver's executemany: no SQLAlchemy compilation per row
         marks = ", ".join("?" * len(columns))
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        names = ", ".join(f'"{c}"' for c in columns)  # "end" is an SQL keyword
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
         for chunk in _chunks(list(rows), 5000):
             conn.exec_driver_sql(sql, list(chunk))
 
