@@ -425,7 +425,7 @@ def _json_line(record: dict[str, Any]) -> str:
 
     try:
         return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE).decode()
-    except (TypeError, orjson.JSONEncodeError):
+    except TypeError:  # orjson.JSONEncodeError is one
         return json.dumps(record, ensure_ascii=False) + "\n"
 
 
