@@ -374,3 +374,74 @@ def test_an_answer_orjson_refuses_is_sent_by_json(
     monkeypatch.setattr(client.app.state.batcher, "screen", big)  # type: ignore[attr-defined]
     r = screen(client, {"id": "big", "body": "hello"})
     assert r.status_code == 200 and r.json() == {"score": 2**70}
+
+
+def test_screening_processes_answer_as_one_process_does(db: Path, tmp_path: Path) -> None:
+    import shutil
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    case = tmp_path / "case.db"
+    shutil.copy(db, case)
+    ads = [
+        OBSCURED_YOUTH,
+        {"id": "b2", "body": "Nothing to see, call 212-555-0100"},
+        {"id": "g1", "source": "site", "body": "I'm Mia again, call 619-555-0142"},
+        {"title": "Bella", "body": NETWORK_ADS[3]["body"].replace("Candy", "Bella")},
+    ] * 3
+    config = Config(api_keys=(KEY,))
+    with TestClient(create_app(case, config)) as one:
+        expected = [screen(one, ad).json() for ad in ads]
+    app = create_app(case, config, screen_workers=2)
+    with TestClient(app) as pooled:
+        pool = app.state.batcher.pool
+        assert isinstance(pool, ProcessPoolExecutor)
+        with ThreadPoolExecutor(6) as clients:  # requests that wait together
+            got = list(clients.map(lambda ad: screen(pooled, ad).json(), ads))
+        assert got == expected
+        # a stored ad is written once, and its phone found by the next screening
+        body = {"id": "s1", "body": "Call 212-555-0177 for a quiet evening", "store": True}
+        assert screen(pooled, body).json()["stored"] is True
+        again = screen(pooled, {"id": "s2", "body": "Text 212 555 0177"}).json()
+        assert again["network"]["evidence"][0]["value"] == "+12125550177"
+    assert pool._shutdown_thread  # stopped with the app
+    with pytest.raises(AdsentryError, match="must be 1 or more"):
+        create_app(case, config, screen_workers=0)
+
+
+def test_the_pooled_batcher_splits_what_waits_among_free_processes(db: Path) -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from adsentry.io.readers import ad_from_record
+    from adsentry.web.app import ScreenBatcher
+
+    batches: list[list[str]] = []
+
+    def job(ads: list, store: bool) -> list[dict]:
+        batches.append([a.ad_id for a in ads])
+        if any(a.ad_id == "bad" for a in ads):
+            raise ValueError("broken ad")
+        return [{"ad_id": a.ad_id, "stored": store} for a in ads]
+
+    async def main() -> list[object]:
+        with ThreadPoolExecutor(2) as pool:
+            batcher = ScreenBatcher(None, max_batch=4, pool=pool, slots=2)  # type: ignore[arg-type]
+            batcher.job = job
+            runner = asyncio.create_task(batcher.run())
+            ids = [str(i) for i in range(10)] + ["st", "bad"]
+            calls = [batcher.screen(ad_from_record({"id": i, "body": "x"}), i == "st") for i in ids]
+            out = await asyncio.gather(*calls, return_exceptions=True)
+            runner.cancel()
+            return out
+
+    out = asyncio.run(main())
+    assert out[:11] == [{"ad_id": str(i), "stored": False} for i in range(10)] + [
+        {"ad_id": "st", "stored": True}
+    ]
+    assert isinstance(out[11], ValueError)
+    # 12 waiting, 2 free processes: halves, capped at max_batch; a store goes alone
+    assert batches[:2] == [["0", "1", "2", "3"], ["4", "5", "6", "7"]]
+    assert ["st"] in batches and all(len(b) <= 4 for b in batches)
+    assert sorted(i for b in batches for i in b) == sorted(
+        [str(i) for i in range(10)] + ["st", "bad"]
+    )

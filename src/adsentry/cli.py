@@ -802,7 +802,13 @@ def serve(
         typer.Option(help="Address to bind. [default: 127.0.0.1; others need API keys]"),
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port. [default: 8000]")] = None,
-    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Screening processes: forked from the server once its index is built, "
+            "and fed from one queue (1: screen in the server process)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the screening API (POST /v1/screen), the JSON API (/api) and the API
     docs (/docs) over the case database."""
@@ -818,20 +824,24 @@ def serve(
         public = not is_loopback(bind)
         if workers < 1:
             raise AdsentryError(f"--workers {workers}: must be 1 or more")
-        create_app(db, settings, public=public)  # check everything before forking
+        create_app(db, settings, public=public, screen_workers=workers)  # check it all now
         _check_port(bind, port)
         if not settings.api_keys:
             _say("note: no API keys set (ADSENTRY_API_KEYS): /v1/screen answers 401")
         _say(f"serving {db} on http://{bind}:{port} (docs: /docs)")
         os.environ["ADSENTRY_SERVE"] = json.dumps(
-            {"db": str(db), "config": str(_CONFIG_PATH[0] or ""), "public": public}
+            {
+                "db": str(db),
+                "config": str(_CONFIG_PATH[0] or ""),
+                "public": public,
+                "workers": workers,
+            }
         )
         uvicorn.run(
             "adsentry.web.app:app_from_env",
             factory=True,
             host=bind,
             port=port,
-            workers=workers,
             log_level="warning",
             access_log=False,
         )

@@ -29,9 +29,14 @@ lists other networks the ad links to (it would merge them).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
@@ -45,7 +50,7 @@ from adsentry.link.networks import (
 )
 from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
 from adsentry.model import Ad, Entity
-from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig
+from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig, batch_gc
 from adsentry.score import NetworkRef, ScoreSettings, assess_ad
 from adsentry.store import Store
 from adsentry.store.base import LinkAd, LinkEntity
@@ -297,3 +302,52 @@ class Screener:
             for pk in self.store.current_pks([key]).values():
                 self.lookup.add(pk, masked_text(link_ad, ents))
             return True
+
+
+def screening_pool(screener: Screener, workers: int) -> ProcessPoolExecutor | None:
+    """``workers`` processes forked from this one, each screening with a copy of
+    ``screener`` (:func:`screen_in_pool`), or None where processes cannot be forked
+    (then screen in this process).
+
+    The processes start now and inherit the built screener: its template index is
+    built once, not once per process, and its arrays stay shared with this process
+    until written (copy-on-write). Call it after the tables are loaded and inside
+    :func:`~adsentry.pipeline.batch_gc`, so that the inherited objects are frozen out
+    of the collector's walks (which would otherwise touch, and so copy, their pages).
+    Each process opens its own database connections, ignores SIGINT (the parent
+    stops the pool: ``pool.shutdown()``) and keeps the collector tuned for batch work.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more, not {workers}")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_pool_worker,
+        initargs=(screener,),
+    )
+    # the first task forks every process (the fork start method starts them all at
+    # once); waiting for it means that the pool is ready when this returns
+    pool.submit(os.getpid).result()
+    return pool
+
+
+def screen_in_pool(ads: list[Ad], store_ads: bool = False) -> list[dict[str, Any]]:
+    """:meth:`Screener.screen_many` in a process of :func:`screening_pool`."""
+    if not _POOL_SCREENER:
+        raise RuntimeError("screen_in_pool runs in a process started by screening_pool")
+    return _POOL_SCREENER[0].screen_many(ads, store_ads=store_ads)
+
+
+_POOL_SCREENER: list[Screener] = []
+_POOL_GC: list[AbstractContextManager[None]] = []
+
+
+def _init_pool_worker(screener: Screener) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the parent's pooled connections must not be used (nor closed) by the child
+    screener.store.engine.dispose(close=False)
+    _POOL_SCREENER.append(screener)
+    _POOL_GC.append(batch_gc())  # held (and never left) for the life of the process
+    _POOL_GC[-1].__enter__()

@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,7 @@ from adsentry.errors import AdsentryError
 from adsentry.io.readers import RecordError, ad_from_record
 from adsentry.model import Ad
 from adsentry.pipeline import PipelineConfig, batch_gc
-from adsentry.screen import Screener
+from adsentry.screen import Screener, screen_in_pool, screening_pool
 from adsentry.web.middleware import BodyLimit, RequireKey, key_matches
 from adsentry.web.pages import router as pages_router
 
@@ -123,48 +126,130 @@ class Problem(BaseModel):
     detail: str
 
 
+#: A request waiting for its answer: the ad, whether to store it, its future.
+_Waiting = tuple[Ad, bool, "asyncio.Future[dict[str, Any]]"]
+
+
 class ScreenBatcher:
     """Screens the requests that wait together as one batch
     (:meth:`~adsentry.screen.Screener.screen_many`: one text analysis and one query of
     each kind for the batch), so that a loaded server spends less per ad. A request
     that arrives alone is screened alone, without waiting; under load, whatever queued
     while the previous batch ran forms the next one (at most ``max_batch``). Each
-    answer is the one the ad would get alone. Requests that store their ad run one by
-    one after the batch, in arrival order."""
+    answer is the one the ad would get alone.
 
-    def __init__(self, screener: Screener, max_batch: int = 16) -> None:
+    Without ``pool`` the batches run in this process, one at a time, and requests that
+    store their ad run one by one after the batch, in arrival order. With ``pool`` (a
+    :func:`~adsentry.screen.screening_pool` of ``slots`` processes) up to ``slots``
+    batches run at once, one per process, all fed from this one queue: the load is
+    shared evenly whatever connection a request came on, and the requests queued when
+    a process frees up are split evenly among the free ones (a request that stores its
+    ad goes alone).
+    """
+
+    def __init__(
+        self,
+        screener: Screener,
+        max_batch: int = 16,
+        pool: Executor | None = None,
+        slots: int = 1,
+    ) -> None:
         self.screener = screener
         self.max_batch = max_batch
-        self.queue: asyncio.Queue[tuple[Ad, bool, asyncio.Future[dict[str, Any]]]] = asyncio.Queue()
+        self.pool = pool
+        self.slots = slots if pool is not None else 1
+        #: what runs in the pool: ``(ads, store) -> answers``
+        self.job: Callable[[list[Ad], bool], list[dict[str, Any]]] = screen_in_pool
+        self._waiting: deque[_Waiting] = deque()
+        self._arrived = asyncio.Event()
 
     async def screen(self, ad: Ad, store: bool) -> dict[str, Any]:
         """The answer for one ad (raises what screening raised)."""
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        await self.queue.put((ad, store, fut))
+        self._waiting.append((ad, store, fut))
+        self._arrived.set()
         return await fut
+
+    async def _next(self) -> _Waiting:
+        while not self._waiting:
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self._waiting.popleft()
 
     async def run(self) -> None:
         """Serve the queue until cancelled."""
+        if self.pool is not None:
+            await self._run_pool(self.pool)
         while True:
-            batch = [await self.queue.get()]
-            while len(batch) < self.max_batch and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
+            batch = [await self._next()]
+            while len(batch) < self.max_batch and self._waiting:
+                batch.append(self._waiting.popleft())
             plain = [b for b in batch if not b[1]]
             try:
                 results = self.screener.screen_many([b[0] for b in plain]) if plain else []
             except Exception as exc:  # each waiting request gets the error (a 500)
-                for _, _, fut in plain:
-                    fut.set_exception(exc)
+                _answer([fut for _, _, fut in plain], exc=exc)
             else:
-                for (_, _, fut), result in zip(plain, results, strict=True):
-                    fut.set_result(result)
+                _answer([fut for _, _, fut in plain], results)
             for ad, store, fut in batch:
                 if store:
                     try:
-                        fut.set_result(self.screener.screen(ad, store_ad=True))
+                        _answer([fut], [self.screener.screen(ad, store_ad=True)])
                     except Exception as exc:
-                        fut.set_exception(exc)
+                        _answer([fut], exc=exc)
             await asyncio.sleep(0)  # let the requests that arrived meanwhile queue up
+
+    async def _run_pool(self, pool: Executor) -> None:
+        loop = asyncio.get_running_loop()
+        free = self.slots
+        freed = asyncio.Event()
+
+        def done(
+            waiting: list[asyncio.Future[dict[str, Any]]],
+            job: asyncio.Future[list[dict[str, Any]]],
+        ) -> None:
+            nonlocal free
+            free += 1
+            freed.set()
+            if job.cancelled():
+                for fut in waiting:
+                    fut.cancel()
+            elif (exc := job.exception()) is not None:
+                _answer(waiting, exc=exc)
+            else:
+                _answer(waiting, job.result())
+
+        while True:
+            first = await self._next()
+            while not free:
+                freed.clear()
+                await freed.wait()
+            batch = [first]
+            if not first[1]:
+                # split what waits evenly among the free processes
+                size = min(self.max_batch, -(-(1 + len(self._waiting)) // free))
+                while len(batch) < size and self._waiting and not self._waiting[0][1]:
+                    batch.append(self._waiting.popleft())
+            free -= 1
+            job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch], first[1])
+            job.add_done_callback(partial(done, [fut for _, _, fut in batch]))
+
+
+def _answer(
+    futures: list[asyncio.Future[dict[str, Any]]],
+    results: list[dict[str, Any]] | None = None,
+    exc: BaseException | None = None,
+) -> None:
+    """Give each waiting request its result, or ``exc`` (a request whose client went
+    away, and so whose future is cancelled, is skipped)."""
+    for n, fut in enumerate(futures):
+        if fut.done():
+            continue
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            assert results is not None
+            fut.set_result(results[n])
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -211,6 +296,7 @@ def create_app(
     *,
     public: bool = False,
     region: str = "US",
+    screen_workers: int = 1,
 ) -> FastAPI:
     """The app over the case database ``db`` (which must exist).
 
@@ -218,11 +304,17 @@ def create_app(
     ``public``: the server listens on a non-loopback address; then every route but
     ``/healthz`` needs an API key, and without keys this raises AdsentryError.
     The database is opened and the :class:`~adsentry.screen.Screener` built at
-    start-up (lifespan), once per process.
+    start-up (lifespan), once per process. ``screen_workers`` > 1: screening runs in
+    that many processes forked from this one after the build
+    (:func:`~adsentry.screen.screening_pool`), fed from one queue
+    (:class:`ScreenBatcher`); this process serves HTTP. Raises AdsentryError for
+    ``screen_workers`` < 1.
     """
     from adsentry.store import open_store
 
     config = config or Config()
+    if screen_workers < 1:
+        raise AdsentryError(f"screening workers: {screen_workers}, must be 1 or more")
     keys = tuple(config.api_keys)
     if public and not keys:
         raise AdsentryError(
@@ -241,15 +333,21 @@ def create_app(
         store = open_store(db_path, create=False)
         app.state.store = store
         app.state.screener = Screener(store, config=pipeline_config, settings=settings)
-        app.state.batcher = ScreenBatcher(app.state.screener)
-        task = asyncio.create_task(app.state.batcher.run())
         # The screener's index is built and stays: frozen out of the collector's walks,
-        # which otherwise stall a request now and then (the p99 of bench_screen.py).
+        # which otherwise stall a request now and then (the p99 of bench_screen.py),
+        # and, in screening processes forked from this one, would copy its pages.
         with batch_gc():
+            pool = None
+            if screen_workers > 1:
+                pool = screening_pool(app.state.screener, screen_workers)
+            app.state.batcher = ScreenBatcher(app.state.screener, pool=pool, slots=screen_workers)
+            task = asyncio.create_task(app.state.batcher.run())
             try:
                 yield
             finally:
                 task.cancel()
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
                 store.close()
 
     app = FastAPI(
@@ -413,4 +511,9 @@ def app_from_env() -> FastAPI:
 
     spec = json.loads(os.environ["ADSENTRY_SERVE"])
     config = load_config(spec["config"] or None)
-    return create_app(spec["db"], config, public=bool(spec["public"]))
+    return create_app(
+        spec["db"],
+        config,
+        public=bool(spec["public"]),
+        screen_workers=int(spec.get("workers", 1)),
+    )
