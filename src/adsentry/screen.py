@@ -121,8 +121,9 @@ class Screener:
         self, docs: Sequence[Doc]
     ) -> list[tuple[dict[int, list[dict[str, Any]]], dict[int, tuple[str, str]]]]:
         """For each ad, the stored current ads it links to: pk -> evidence items, and
-        pk -> ``(source, ad_id)`` of the ads linked by template; one analysis of the
-        texts and one query of each kind for all the ads.
+        pk -> ``(source, ad_id)`` of those the answer may name (linked by template, or
+        in no network yet); one analysis of the texts and one query of each kind for
+        all the ads.
 
         Evidence items: ``{"kind": "phone"|"email"|"handle", "value"}`` for a shared kept
         identifier; ``{"kind": "template", "similarity", "ad": {"source", "ad_id"}}``
@@ -158,7 +159,11 @@ class Screener:
                     and pk not in self._superseded
                 }
             )
-        key_of = self.store.keys_of(sorted({pk for lk in linked for pk in lk}))
+        # keys of the linked stored ads that the answer may name: those linked by
+        # template, and those that would form a new network with the ad (in none yet)
+        named = {pk for lk in linked for pk in lk}
+        named.update(p for pks in carriers.values() for p in pks if p not in self._network_of)
+        key_of = self.store.keys_of(sorted(named))
         out = []
         for key, ks, lk in zip(own, keys, linked, strict=True):
             mine = own_pk.get(key)
@@ -177,28 +182,8 @@ class Screener:
                             "ad": {"source": src, "ad_id": ad_id},
                         }
                     )
-            out.append((dict(evidence), {pk: key_of[pk] for pk in lk}))
+            out.append((dict(evidence), {pk: key_of[pk] for pk in evidence if pk in key_of}))
         return out
-
-    def _networks(
-        self,
-        docs: Sequence[Doc],
-        links: Sequence[tuple[dict[int, list[dict[str, Any]]], dict[int, tuple[str, str]]]],
-    ) -> list[dict[str, Any] | None]:
-        # keys of the stored ads that would form a new network with a screened ad
-        alone = sorted(
-            {
-                p
-                for ev, _ in links
-                if not any(q in self._network_of for q in ev)  # no stored network: new one
-                for p in ev
-            }
-        )
-        keys_alone = self.store.keys_of(alone) if alone else {}
-        return [
-            self._network(doc, ev, {**keys_alone, **ko})
-            for doc, (ev, ko) in zip(docs, links, strict=True)
-        ]
 
     def _network(
         self,
@@ -263,7 +248,10 @@ class Screener:
         query of each kind for the group). With ``store_ads`` the ads are written
         after all of them are answered."""
         docs = [self.analyze(ad) for ad in ads]
-        networks = self._networks(docs, self._links_many(docs))
+        networks = [
+            self._network(doc, ev, key_of)
+            for doc, (ev, key_of) in zip(docs, self._links_many(docs), strict=True)
+        ]
         out = []
         for doc, network in zip(docs, networks, strict=True):
             ad = doc.ad

@@ -153,6 +153,23 @@ class Store(ABC):
         for chunk in _chunks(list(rows), 5000):
             conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in chunk])
 
+    def _fetch_in(
+        self, conn: Connection, sql: str, lists: Sequence[Sequence[Any]]
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a read-only ``sql`` whose ``{0}``, ``{1}``, ... stand for the
+        placeholders of the values in ``lists[0]``, ``lists[1]``, ... (``IN ({0})``),
+        run on the driver's cursor: for the small queries of screening one ad, where
+        SQLAlchemy's work per statement (expanding the lists, compiling, wrapping the
+        rows) took 160 µs against 45 µs for the query itself (SQLite, 10 ids)."""
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = sql.format(*(", ".join([mark] * len(values)) for values in lists))
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql, [v for values in lists for v in values])
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     # -- lifecycle -------------------------------------------------------------
 
     def _guard(self, doing: str) -> _Guard:
@@ -911,14 +928,9 @@ class Store(ABC):
         if not wanted:
             return out
         with self._guard("looking up identifiers"), self.engine.connect() as conn:
-            rows = conn.execute(
-                _CARRIERS,
-                {
-                    "kinds": sorted({k for k, _ in wanted}),
-                    "values": sorted({v for _, v in wanted}),
-                },
-            )
-            for kind, value, pk in rows:
+            kinds = sorted({k for k, _ in wanted})
+            values = sorted({v for _, v in wanted})
+            for kind, value, pk in self._fetch_in(conn, _CARRIERS_SQL, [kinds, values]):
                 if (kind, value) in wanted:
                     out.setdefault((kind, value), []).append(pk)
         return {k: sorted(set(v)) for k, v in out.items()}
@@ -934,7 +946,7 @@ class Store(ABC):
         out: dict[int, tuple[str, str]] = {}
         with self._guard("reading ads"), self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(pks)), 500):
-                for pk, source, ad_id in conn.execute(_KEYS_OF, {"pks": list(chunk)}):
+                for pk, source, ad_id in self._fetch_in(conn, _KEYS_OF_SQL, [chunk]):
                     out[pk] = (source, ad_id)
         return out
 
@@ -945,7 +957,7 @@ class Store(ABC):
         out: dict[tuple[str, str], int] = {}
         with self._guard("looking up ads"), self.engine.connect() as conn:
             for chunk in _chunks(sorted({i for _, i in wanted}), 500):
-                for pk, source, ad_id in conn.execute(_CURRENT_PKS, {"ids": list(chunk)}):
+                for pk, source, ad_id in self._fetch_in(conn, _CURRENT_PKS_SQL, [chunk]):
                     if (source, ad_id) in wanted:
                         out[(source, ad_id)] = int(pk)
         return out
@@ -1290,10 +1302,10 @@ _LINK_ENTITIES = (
 _ENTITIES_OF = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
     _e.c.ad_pk.in_(bindparam("pks", expanding=True))
 )
-_CARRIERS = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
-    _e.c.kind.in_(bindparam("kinds", expanding=True)),
-    _e.c.value.in_(bindparam("values", expanding=True)),
-)
+# the screening lookups, run through _fetch_in ({0}, {1}: placeholders of lists)
+_CARRIERS_SQL = "SELECT kind, value, ad_pk FROM entities WHERE kind IN ({0}) AND value IN ({1})"
+_CURRENT_PKS_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND is_current"
+_KEYS_OF_SQL = "SELECT pk, source, ad_id FROM ads WHERE pk IN ({0})"
 # (source, ad_id, pk, network_id, template_id) of ads: link_assignments and _of
 _ASSIGNMENTS = select(
     _a.c.source,
@@ -1314,12 +1326,6 @@ _CURRENT_CARRIERS = (
         _e.c.value.in_(bindparam("values", expanding=True)),
         _a.c.is_current,
     )
-)
-_CURRENT_PKS = select(_a.c.pk, _a.c.source, _a.c.ad_id).where(
-    _a.c.ad_id.in_(bindparam("ids", expanding=True)), _a.c.is_current
-)
-_KEYS_OF = select(_a.c.pk, _a.c.source, _a.c.ad_id).where(
-    _a.c.pk.in_(bindparam("pks", expanding=True))
 )
 _NETWORKS_OF = select(_m.c.ad_pk, _m.c.network_id).where(
     _m.c.ad_pk.in_(bindparam("pks", expanding=True))
