@@ -445,3 +445,48 @@ def test_the_pooled_batcher_splits_what_waits_among_free_processes(db: Path) -> 
     assert sorted(i for b in batches for i in b) == sorted(
         [str(i) for i in range(10)] + ["st", "bad"]
     )
+
+
+def _die_on_bad(ads: list, store: bool) -> list[dict]:
+    import os
+
+    if any(a.ad_id == "bad" for a in ads):
+        os._exit(3)  # the process dies, as one killed for memory would
+    return [{"ad_id": a.ad_id, "by": "pool"} for a in ads]
+
+
+def test_requests_are_answered_in_the_server_when_a_screening_process_dies(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import asyncio
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from adsentry.io.readers import ad_from_record
+    from adsentry.web.app import ScreenBatcher
+
+    class InProcess:
+        def screen_many(self, ads: list) -> list[dict]:
+            return [{"ad_id": a.ad_id, "by": "server"} for a in ads]
+
+    async def main() -> list[dict]:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+            batcher = ScreenBatcher(InProcess(), max_batch=2, pool=pool, slots=2)  # type: ignore[arg-type]
+            batcher.job = _die_on_bad
+            runner = asyncio.create_task(batcher.run())
+            first = await batcher.screen(ad_from_record({"id": "ok", "body": "x"}), False)
+            ids = ["a", "bad", "b", "c", "d"]
+            rest = await asyncio.gather(
+                *(batcher.screen(ad_from_record({"id": i, "body": "x"}), False) for i in ids)
+            )
+            later = await batcher.screen(ad_from_record({"id": "e", "body": "x"}), False)
+            runner.cancel()
+            return [first, *rest, later]
+
+    with caplog.at_level("ERROR", logger="adsentry.web.app"):
+        out = asyncio.run(main())
+    assert out[0] == {"ad_id": "ok", "by": "pool"}
+    assert [o["ad_id"] for o in out] == ["ok", "a", "bad", "b", "c", "d", "e"]
+    assert {o["ad_id"] for o in out if o["by"] == "server"} >= {"a", "bad", "e"}
+    assert "a screening process died" in caplog.text

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -47,6 +49,7 @@ from adsentry.web.middleware import BodyLimit, RequireKey, key_matches
 from adsentry.web.pages import router as pages_router
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
 
 
 class ScreenRequest(BaseModel):
@@ -144,7 +147,9 @@ class ScreenBatcher:
     batches run at once, one per process, all fed from this one queue: the load is
     shared evenly whatever connection a request came on, and the requests queued when
     a process frees up are split evenly among the free ones (a request that stores its
-    ad goes alone).
+    ad goes alone). Should a screening process die (killed for memory, say), the pool
+    is broken for good: the requests it held and all later ones are screened in this
+    process, and the error is logged.
     """
 
     def __init__(
@@ -200,39 +205,60 @@ class ScreenBatcher:
             await asyncio.sleep(0)  # let the requests that arrived meanwhile queue up
 
     async def _run_pool(self, pool: Executor) -> None:
+        """Feed the pool until cancelled, or until a screening process dies (the pool
+        is then broken): then return, with the requests of the failed batches back at
+        the head of the queue, for :meth:`run` to screen in this process."""
         loop = asyncio.get_running_loop()
         free = self.slots
         freed = asyncio.Event()
+        broken: list[BaseException] = []
 
-        def done(
-            waiting: list[asyncio.Future[dict[str, Any]]],
-            job: asyncio.Future[list[dict[str, Any]]],
-        ) -> None:
+        def done(batch: list[_Waiting], job: asyncio.Future[list[dict[str, Any]]]) -> None:
             nonlocal free
             free += 1
             freed.set()
+            futures = [fut for _, _, fut in batch]
             if job.cancelled():
-                for fut in waiting:
+                for fut in futures:
                     fut.cancel()
-            elif (exc := job.exception()) is not None:
-                _answer(waiting, exc=exc)
+            elif isinstance(exc := job.exception(), BrokenProcessPool):
+                broken.append(exc)
+                self._waiting.extendleft(reversed(batch))
+                self._arrived.set()
+            elif exc is not None:  # each waiting request gets the error (a 500)
+                _answer(futures, exc=exc)
             else:
-                _answer(waiting, job.result())
+                _answer(futures, job.result())
 
         while True:
             first = await self._next()
-            while not free:
+            while not free and not broken:
                 freed.clear()
                 await freed.wait()
+            if broken:
+                self._waiting.appendleft(first)
+                break
             batch = [first]
             if not first[1]:
                 # split what waits evenly among the free processes
                 size = min(self.max_batch, -(-(1 + len(self._waiting)) // free))
                 while len(batch) < size and self._waiting and not self._waiting[0][1]:
                     batch.append(self._waiting.popleft())
+            try:
+                job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch], first[1])
+            except BrokenProcessPool as exc:  # known broken before a batch came back
+                broken.append(exc)
+                self._waiting.extendleft(reversed(batch))
+                break
             free -= 1
-            job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch], first[1])
-            job.add_done_callback(partial(done, [fut for _, _, fut in batch]))
+            job.add_done_callback(partial(done, batch))
+        while free < self.slots:  # the other batches come back (broken too) first
+            freed.clear()
+            await freed.wait()
+        log.error(
+            "a screening process died (%s): screening in the server process from now on",
+            broken[0],
+        )
 
 
 def _answer(
