@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from adsentry.pipeline import analyze
 from adsentry.store import open_store
 from adsentry.web import create_app, is_loopback
 
+T = TypeVar("T")
 KEY = "k-" + "x" * 30
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
@@ -408,6 +410,16 @@ def test_screening_processes_answer_as_one_process_does(db: Path, tmp_path: Path
         create_app(case, config, screen_workers=0)
 
 
+def _run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` in a thread of its own (an earlier test of the session may
+    have left an event loop set in this one)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(main())).result()
+
+
 def test_the_pooled_batcher_splits_what_waits_among_free_processes(db: Path) -> None:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
@@ -434,7 +446,7 @@ def test_the_pooled_batcher_splits_what_waits_among_free_processes(db: Path) -> 
             runner.cancel()
             return out
 
-    out = asyncio.run(main())
+    out = _run_async(main)
     assert out[:11] == [{"ad_id": str(i), "stored": False} for i in range(10)] + [
         {"ad_id": "st", "stored": True}
     ]
@@ -485,7 +497,7 @@ def test_requests_are_answered_in_the_server_when_a_screening_process_dies(
             return [first, *rest, later]
 
     with caplog.at_level("ERROR", logger="adsentry.web.app"):
-        out = asyncio.run(main())
+        out = _run_async(main)
     assert out[0] == {"ad_id": "ok", "by": "pool"}
     assert [o["ad_id"] for o in out] == ["ok", "a", "bad", "b", "c", "d", "e"]
     assert {o["ad_id"] for o in out if o["by"] == "server"} >= {"a", "bad", "e"}
