@@ -420,7 +420,7 @@ def _run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return thread.submit(lambda: asyncio.run(main())).result()
 
 
-def test_the_pooled_batcher_splits_what_waits_among_free_processes(db: Path) -> None:
+def test_a_freed_screening_process_takes_its_share_of_what_waits(db: Path) -> None:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
@@ -451,7 +451,7 @@ def test_the_pooled_batcher_splits_what_waits_among_free_processes(db: Path) -> 
         {"ad_id": "st", "stored": True}
     ]
     assert isinstance(out[11], ValueError)
-    # 12 waiting, 2 free processes: halves, capped at max_batch; a store goes alone
+    # 12 waiting, 2 processes: each takes its half, capped at max_batch; a store goes alone
     assert batches[:2] == [["0", "1", "2", "3"], ["4", "5", "6", "7"]]
     assert ["st"] in batches and all(len(b) <= 4 for b in batches)
     assert sorted(i for b in batches for i in b) == sorted(
