@@ -502,3 +502,24 @@ def test_requests_are_answered_in_the_server_when_a_screening_process_dies(
     assert [o["ad_id"] for o in out] == ["ok", "a", "bad", "b", "c", "d", "e"]
     assert {o["ad_id"] for o in out if o["by"] == "server"} >= {"a", "bad", "e"}
     assert "a screening process died" in caplog.text
+
+
+def test_screening_processes_die_of_sigterm_whatever_the_server_handles(db: Path) -> None:
+    # uvicorn catches SIGTERM in the server; a screening process forked from it must
+    # not, or a pool stopping a broken process waits on it forever
+    import signal
+
+    from adsentry.screen import Screener, screening_pool
+
+    store = open_store(db, create=False)
+    before = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        pool = screening_pool(Screener(store), 1)
+        assert pool is not None
+        with pool:
+            got = pool.submit(signal.getsignal, signal.SIGTERM).result()
+            assert got == signal.SIG_DFL
+            assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        store.close()

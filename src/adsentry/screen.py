@@ -303,7 +303,8 @@ def screening_pool(screener: Screener, workers: int) -> ProcessPoolExecutor | No
     :func:`~adsentry.pipeline.batch_gc`, so that the inherited objects are frozen out
     of the collector's walks (which would otherwise touch, and so copy, their pages).
     Each process opens its own database connections, ignores SIGINT (the parent
-    stops the pool: ``pool.shutdown()``) and keeps the collector tuned for batch work.
+    stops the pool: ``pool.shutdown()``), dies of SIGTERM whatever handler the parent
+    set, and keeps the collector tuned for batch work.
     """
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, not {workers}")
@@ -333,6 +334,11 @@ _POOL_GC: list[AbstractContextManager[None]] = []
 
 
 def _init_pool_worker(screener: Screener) -> None:
+    # Signal handling as a plain worker, not as the server it was forked from: the
+    # server's handlers (uvicorn's) would catch SIGTERM, so that a pool stopping a
+    # broken worker could not, and write to the server's event loop.
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the parent's pooled connections must not be used (nor closed) by the child
     screener.store.engine.dispose(close=False)
