@@ -523,3 +523,38 @@ def test_screening_processes_die_of_sigterm_whatever_the_server_handles(db: Path
     finally:
         signal.signal(signal.SIGTERM, before)
         store.close()
+
+
+def test_a_screener_finds_ads_another_process_stored_since_it_started(
+    db: Path, tmp_path: Path
+) -> None:
+    # two screeners on one database stand for two screening processes
+    import shutil
+
+    from adsentry.io.readers import ad_from_record
+    from adsentry.screen import Screener
+
+    case = tmp_path / "case.db"
+    shutil.copy(db, case)
+    text = (
+        "Sweet and classy, I offer the girlfriend experience with dinner dates and "
+        "long relaxing evenings by the sea; text me for my rates and a photo."
+    )
+    other = "Sporty and fun, weekend road trips and hikes; message me for details."
+    store = open_store(case, create=False)
+    try:
+        one, two = Screener(store), Screener(store)
+        probe = ad_from_record({"id": "probe", "body": text})
+        assert two.screen(probe)["network"] is None
+        assert one.screen(ad_from_record({"id": "st-1", "body": text}), store_ad=True)["stored"]
+        net = two.screen(probe)["network"]  # by template: the text, no identifier
+        assert net is not None and net["evidence"][0]["kind"] == "template"
+        assert net["evidence"][0]["ad"] == {"source": "screen", "ad_id": "st-1"}
+        # a new version replaces the text: the old one no longer links, in either
+        new = ad_from_record({"id": "st-1", "body": other})
+        assert one.screen(new, store_ad=True)["stored"]
+        assert two.screen(probe)["network"] is None
+        assert one.screen(probe)["network"] is None
+        assert two.catch_up() == 0  # nothing stored since: one query, nothing read
+    finally:
+        store.close()

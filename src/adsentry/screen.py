@@ -78,8 +78,10 @@ class Screener:
     """Screens ads against one case database (read-only unless ``store_ad``).
 
     Build cost: one pass over the stored current ads (their masked texts are
-    MinHashed into a :class:`TemplateLookup`). Thread-safe: the per-ad stages are
-    pure, reads go through the store's connection pool, writes are serialized.
+    MinHashed into a :class:`TemplateLookup`); ads stored later, by this or any other
+    process, are indexed before the next batch (:meth:`catch_up`). Thread-safe: the
+    per-ad stages are pure, reads go through the store's connection pool, writes are
+    serialized.
     """
 
     def __init__(
@@ -96,6 +98,8 @@ class Screener:
         self.pipeline = Pipeline(DEFAULT_STAGES, config)
         self.pipeline.warm_up()
         self._write_lock = threading.Lock()
+        self._catch_up_lock = threading.Lock()
+        self._seen_pk = store.max_ad_pk()  # read first: what is stored later is caught up
         self.generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
         # The networks of the stored ads, their sizes and scores: fixed until the next
         # relink, so held in memory (a few dozen bytes per ad).
@@ -112,6 +116,29 @@ class Screener:
         self.lookup = TemplateLookup.build(
             ((a.pk, text) for a, _, text in stored_masked_texts(store)), template_params
         )
+
+    def catch_up(self) -> int:
+        """Index the ads stored since this screener last looked, by any process (a
+        screening process storing an ad, ``adsentry analyze`` adding a file): their
+        texts join the template index, and the versions they replace stop linking.
+        Returns the number of current ads read. Called before each batch; costs one
+        query when nothing new is stored. Networks and scores stay as they were at
+        start until the server restarts (they change with a relink)."""
+        top = self.store.max_ad_pk()
+        if top <= self._seen_pk:
+            return 0
+        with self._catch_up_lock:
+            if top <= self._seen_pk:
+                return 0
+            keys = []
+            for a, _, text in stored_masked_texts(self.store, after=self._seen_pk):
+                keys.append((a.source, a.ad_id))
+                if a.pk not in self.lookup:
+                    self.lookup.add(a.pk, text)
+            if keys:
+                self._superseded |= self.store.superseded_pks(keys)
+            self._seen_pk = max(top, self._seen_pk)
+        return len(keys)
 
     def analyze(self, ad: Ad) -> Doc:
         """The per-ad stages over one ad (entities and indicators)."""
@@ -247,6 +274,7 @@ class Screener:
         ads are grouped); cheaper per ad than one call each (one text analysis and one
         query of each kind for the group). With ``store_ads`` the ads are written
         after all of them are answered."""
+        self.catch_up()
         docs = [self.analyze(ad) for ad in ads]
         networks = [
             self._network(doc, ev, key_of)

@@ -68,6 +68,10 @@ class TemplateLookup:
         """Ads indexed (eligible texts only)."""
         return self._indexed
 
+    def __contains__(self, pk: object) -> bool:
+        """Whether the ad ``pk`` is indexed."""
+        return pk in self._row_of or pk in self._extra_feats
+
     @classmethod
     def build(
         cls, items: Iterable[tuple[int, str]], params: TemplateParams = DEFAULT_PARAMS

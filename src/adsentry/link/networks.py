@@ -299,11 +299,12 @@ def compute(
 
 
 def stored_masked_texts(
-    store: Store, kinds: Sequence[str] = tuple(MASKS)
+    store: Store, kinds: Sequence[str] = tuple(MASKS), after: int = 0
 ) -> Iterator[tuple[LinkAd, list[LinkEntity], str]]:
-    """Every current ad with its entities of ``kinds`` (which should hold
-    :data:`MASKS`) and its :func:`masked_text`, by pk, read a page at a time."""
-    for page, ents in store.iter_current_link(kinds):
+    """Every current ad with a pk over ``after``, with its entities of ``kinds``
+    (which should hold :data:`MASKS`) and its :func:`masked_text`, by pk, read a page
+    at a time."""
+    for page, ents in store.iter_current_link(kinds, after=after):
         by_ad: dict[int, list[LinkEntity]] = defaultdict(list)
         for e in ents:
             by_ad[e.ad_pk].append(e)

@@ -424,17 +424,16 @@ class Store(ABC):
                 yield d.pop("pk"), d
 
     def iter_current_link(
-        self, kinds: Sequence[str], chunk: int = 50_000
+        self, kinds: Sequence[str], chunk: int = 50_000, after: int = 0
     ) -> Iterator[tuple[list[LinkAd], list[LinkEntity]]]:
-        """Every current ad as linking reads it with its entities of ``kinds`` (ordered
-        by ad, field and offset), in pages of at most ``chunk`` ads by ``pk``
-        (keyset-paged: memory stays one page, so a caller can keep only what it needs
-        of each ad)."""
+        """Every current ad with a pk over ``after`` as linking reads it with its
+        entities of ``kinds`` (ordered by ad, field and offset), in pages of at most
+        ``chunk`` ads by ``pk`` (keyset-paged: memory stays one page, so a caller can
+        keep only what it needs of each ad)."""
         a, e = schema.ads, schema.entities
         cols = (a.c.pk, a.c.source, a.c.ad_id, a.c.title, a.c.body, a.c.location, a.c.posted_at)
         ecols = (e.c.ad_pk, e.c.kind, e.c.value, e.c.field, e.c.start, e.c.end, e.c.text)
         wanted = set(kinds)
-        after = 0
         with self._guard("reading ads for linking"), self.engine.connect() as conn:
             while True:
                 page = [
@@ -935,11 +934,28 @@ class Store(ABC):
                     out.setdefault((kind, value), []).append(pk)
         return {k: sorted(set(v)) for k, v in out.items()}
 
-    def superseded_pks(self) -> set[int]:
-        """Pks of stored versions that a newer version replaced (not current)."""
+    def superseded_pks(self, keys: Sequence[tuple[str, str]] | None = None) -> set[int]:
+        """Pks of stored versions that a newer version replaced (not current): of every
+        ad, or of the ads ``(source, ad_id)`` in ``keys``."""
         a = schema.ads
         with self._guard("reading versions"), self.engine.connect() as conn:
-            return {pk for (pk,) in conn.execute(select(a.c.pk).where(~a.c.is_current))}
+            if keys is None:
+                return {pk for (pk,) in conn.execute(select(a.c.pk).where(~a.c.is_current))}
+            wanted = set(keys)
+            out: set[int] = set()
+            for chunk in _chunks(sorted({i for _, i in wanted}), 500):
+                for pk, source, ad_id in self._fetch_in(conn, _SUPERSEDED_SQL, [chunk]):
+                    if (source, ad_id) in wanted:
+                        out.add(int(pk))
+            return out
+
+    def max_ad_pk(self) -> int:
+        """The largest ad pk stored (0 for none). Pks only grow, and a new version of
+        an ad gets a new one, so a reader that kept this number can later read just
+        the ads stored since (``iter_current_link(after=...)``)."""
+        with self._guard("reading ads"), self.engine.connect() as conn:
+            ((top,),) = self._fetch_in(conn, "SELECT max(pk) FROM ads", [])
+        return int(top or 0)
 
     def keys_of(self, pks: Sequence[int]) -> dict[int, tuple[str, str]]:
         """pk -> ``(source, ad_id)`` of the given stored ads."""
@@ -1306,6 +1322,7 @@ _ENTITIES_OF = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
 _CARRIERS_SQL = "SELECT kind, value, ad_pk FROM entities WHERE kind IN ({0}) AND value IN ({1})"
 _CURRENT_PKS_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND is_current"
 _KEYS_OF_SQL = "SELECT pk, source, ad_id FROM ads WHERE pk IN ({0})"
+_SUPERSEDED_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND NOT is_current"
 # (source, ad_id, pk, network_id, template_id) of ads: link_assignments and _of
 _ASSIGNMENTS = select(
     _a.c.source,
