@@ -440,8 +440,14 @@ def test_a_freed_screening_process_takes_its_share_of_what_waits(db: Path) -> No
             batcher = ScreenBatcher(None, max_batch=4, pool=pool, slots=2)  # type: ignore[arg-type]
             batcher.job = job
             runner = asyncio.create_task(batcher.run())
-            ids = [str(i) for i in range(10)] + ["st", "bad"]
-            calls = [batcher.screen(ad_from_record({"id": i, "body": "x"}), i == "st") for i in ids]
+            ids = [str(i) for i in range(10)] + ["st", "bad", "big"]
+            calls = [
+                batcher.screen(
+                    ad_from_record({"id": i, "body": "x" * (20_000 if i == "big" else 1)}),
+                    i == "st",
+                )
+                for i in ids
+            ]
             out = await asyncio.gather(*calls, return_exceptions=True)
             runner.cancel()
             return out
@@ -451,12 +457,71 @@ def test_a_freed_screening_process_takes_its_share_of_what_waits(db: Path) -> No
         {"ad_id": "st", "stored": True}
     ]
     assert isinstance(out[11], ValueError)
+    assert out[12] == {"ad_id": "big", "stored": False}
     # 12 waiting, 2 processes: each takes its half, capped at max_batch; a store goes alone
     assert batches[:2] == [["0", "1", "2", "3"], ["4", "5", "6", "7"]]
-    assert ["st"] in batches and all(len(b) <= 4 for b in batches)
+    assert ["st"] in batches and ["big"] in batches  # a store or a large ad goes alone
+    assert all(len(b) <= 4 for b in batches)
     assert sorted(i for b in batches for i in b) == sorted(
-        [str(i) for i in range(10)] + ["st", "bad"]
+        [str(i) for i in range(10)] + ["st", "bad", "big"]
     )
+
+
+def test_requests_still_waiting_when_the_server_stops_are_told_so() -> None:
+    import asyncio
+
+    from adsentry.io.readers import ad_from_record
+    from adsentry.web.app import ScreenBatcher, ServerStopping
+
+    async def main() -> list[object]:
+        batcher = ScreenBatcher(None)  # type: ignore[arg-type]  # never runs a batch
+        waiting = [
+            asyncio.ensure_future(batcher.screen(ad_from_record({"id": i, "body": "x"}), False))
+            for i in "ab"
+        ]
+        await asyncio.sleep(0)
+        batcher.stop()
+        return await asyncio.gather(*waiting, return_exceptions=True)
+
+    out = _run_async(main)
+    assert [type(o) for o in out] == [ServerStopping, ServerStopping]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_screening_process_ends_within_seconds_of_its_parent(tmp_path: Path) -> None:
+    import multiprocessing
+    import os
+    import time
+
+    from adsentry.screen import _exit_with
+
+    record = tmp_path / "pid"
+
+    def parent() -> None:
+        if os.fork() == 0:  # the screening process: watches its parent
+            record.write_text(str(os.getpid()))
+            _exit_with(os.getppid())
+            time.sleep(30)  # not reached: _exit_with ends the process
+            os._exit(1)
+        time.sleep(0.3)
+        os._exit(0)  # the parent dies without stopping it (killed, say)
+
+    p = multiprocessing.get_context("fork").Process(target=parent)
+    p.start()
+    p.join()
+    deadline = time.time() + 10
+    while not record.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    stat = Path(f"/proc/{record.read_text()}/stat")
+    while time.time() < deadline:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] in "ZX":
+                break  # exited (a zombie until whoever adopted it reaps it)
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the orphaned process kept running")
 
 
 def _die_on_bad(ads: list, store: bool) -> list[dict]:

@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -332,7 +333,8 @@ def screening_pool(screener: Screener, workers: int) -> ProcessPoolExecutor | No
     of the collector's walks (which would otherwise touch, and so copy, their pages).
     Each process opens its own database connections, ignores SIGINT (the parent
     stops the pool: ``pool.shutdown()``), dies of SIGTERM whatever handler the parent
-    set, and keeps the collector tuned for batch work.
+    set, ends within a second of its parent's death, and keeps the collector tuned for
+    batch work.
     """
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, not {workers}")
@@ -368,8 +370,19 @@ def _init_pool_worker(screener: Screener) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch = threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True)
+    watch.start()
     # the parent's pooled connections must not be used (nor closed) by the child
     screener.store.engine.dispose(close=False)
     _POOL_SCREENER.append(screener)
     _POOL_GC.append(batch_gc())  # held (and never left) for the life of the process
     _POOL_GC[-1].__enter__()
+
+
+def _exit_with(parent: int) -> None:
+    """End this process once ``parent`` is gone (killed without stopping its pool: an
+    orphaned screening process would hold the database open for ever). Checked each
+    second."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)

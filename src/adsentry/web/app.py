@@ -147,9 +147,9 @@ class ScreenBatcher:
     batches run at once, one per process, all fed from this one queue: the load is
     shared evenly whatever connection a request came on, and a process that frees up
     takes its share of the requests waiting (one in ``slots``; a request that stores
-    its ad goes alone). Should a screening process die (killed for memory, say), the pool
-    is broken for good: the requests it held and all later ones are screened in this
-    process, and the error is logged.
+    its ad, or whose ad is over :data:`LARGE_AD`, goes alone). Should a screening
+    process die (killed for memory, say), the pool is broken for good: the requests it
+    held and all later ones are screened in this process, and the error is logged.
     """
 
     def __init__(
@@ -174,6 +174,13 @@ class ScreenBatcher:
         self._waiting.append((ad, store, fut))
         self._arrived.set()
         return await fut
+
+    def stop(self) -> None:
+        """Answer every request still waiting with :class:`ServerStopping` (call when
+        :meth:`run` is cancelled, as the server stops)."""
+        waiting = [fut for _, _, fut in self._waiting]
+        self._waiting.clear()
+        _answer(waiting, exc=ServerStopping())
 
     async def _next(self) -> _Waiting:
         while not self._waiting:
@@ -218,9 +225,8 @@ class ScreenBatcher:
             free += 1
             freed.set()
             futures = [fut for _, _, fut in batch]
-            if job.cancelled():
-                for fut in futures:
-                    fut.cancel()
+            if job.cancelled():  # the pool was shut down: the server is stopping
+                _answer(futures, exc=ServerStopping())
             elif isinstance(exc := job.exception(), BrokenProcessPool):
                 broken.append(exc)
                 self._waiting.extendleft(reversed(batch))
@@ -239,12 +245,12 @@ class ScreenBatcher:
                 self._waiting.appendleft(first)
                 break
             batch = [first]
-            if not first[1]:
+            if not _alone(first):
                 # A freed process takes its share of what waits, not all of it: the
                 # others free up soon, and even batches keep the latency even (p95 63
                 # ms against 77 when it took all, bench_screen.py, 20 clients).
                 size = min(self.max_batch, -(-(1 + len(self._waiting)) // self.slots))
-                while len(batch) < size and self._waiting and not self._waiting[0][1]:
+                while len(batch) < size and self._waiting and not _alone(self._waiting[0]):
                     batch.append(self._waiting.popleft())
             try:
                 job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch], first[1])
@@ -261,6 +267,23 @@ class ScreenBatcher:
             "a screening process died (%s): screening in the server process from now on",
             broken[0],
         )
+
+
+class ServerStopping(Exception):
+    """The answer of a request still waiting when the server stops (a 503)."""
+
+
+#: Text (title and body, in characters) over which an ad is screened alone: about ten
+#: times a long ad. Such an ad can take seconds (one of 1 MB with 40,000 phone numbers
+#: took 3 s) and would hold back every ad batched with it.
+LARGE_AD = 16_384
+
+
+def _alone(item: _Waiting) -> bool:
+    """Whether a waiting request goes to a screening process alone: it stores its ad,
+    or its ad is large."""
+    ad, store, _ = item
+    return store or len(ad.title) + len(ad.body) > LARGE_AD
 
 
 def _answer(
@@ -376,6 +399,7 @@ def create_app(
                 task.cancel()
                 if pool is not None:
                     pool.shutdown(wait=True, cancel_futures=True)
+                app.state.batcher.stop()
                 store.close()
 
     app = FastAPI(
@@ -417,6 +441,7 @@ def create_app(
             401: {"model": Problem, "description": "No or wrong API key."},
             413: {"model": Problem, "description": "Body over 1 MB."},
             422: {"model": Problem, "description": "Not valid JSON, or wrong types."},
+            503: {"model": Problem, "description": "The server is stopping."},
         },
         openapi_extra={
             "requestBody": {
@@ -463,7 +488,14 @@ def create_app(
         # Returned as it is (the response model documents it; skipping its validation
         # saves time on every request), encoded by orjson: 12 µs against json's 91 µs
         # for a typical answer; json where orjson refuses a value.
-        answer = await batcher.screen(ad, req.store)
+        try:
+            answer = await batcher.screen(ad, req.store)
+        except ServerStopping:
+            return JSONResponse(
+                {"detail": "the server is stopping: send the request again"},
+                503,
+                headers={"Retry-After": "5"},
+            )
         try:
             return Response(orjson.dumps(answer), media_type="application/json")
         except TypeError:  # orjson.JSONEncodeError is one
