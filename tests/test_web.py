@@ -623,3 +623,43 @@ def test_a_screener_finds_ads_another_process_stored_since_it_started(
         assert two.catch_up() == 0  # nothing stored since: one query, nothing read
     finally:
         store.close()
+
+
+def test_the_server_keeps_serving_while_it_screens_a_large_ad_itself() -> None:
+    import asyncio
+    import time
+
+    from adsentry.io.readers import ad_from_record
+    from adsentry.web.app import ScreenBatcher, ServerStopping
+
+    large = "x" * 20_000  # over LARGE_AD: screened in a thread
+
+    class Slow:
+        def screen_many(self, ads: list) -> list[dict]:
+            time.sleep(1.0)  # a large ad takes long
+            return [{"ad_id": a.ad_id} for a in ads]
+
+    async def main() -> tuple[float, object, list[object]]:
+        batcher = ScreenBatcher(Slow())  # type: ignore[arg-type]  # no pool: in this process
+        runner = asyncio.create_task(batcher.run())
+        slow = asyncio.ensure_future(
+            batcher.screen(ad_from_record({"id": "a", "body": large}), False)
+        )
+        await asyncio.sleep(0.05)
+        start = time.perf_counter()
+        await asyncio.sleep(0.01)  # another request's turn on the event loop
+        waited = time.perf_counter() - start
+        answer = await slow
+        # a stop while a batch runs answers it and what waits
+        again = [
+            asyncio.ensure_future(batcher.screen(ad_from_record({"id": i, "body": large}), False))
+            for i in "bc"
+        ]
+        await asyncio.sleep(0.05)
+        runner.cancel()
+        batcher.stop()
+        return waited, answer, await asyncio.gather(*again, return_exceptions=True)
+
+    waited, answer, stopped = _run_async(main)
+    assert waited < 0.5 and answer == {"ad_id": "a"}
+    assert [type(o) for o in stopped] == [ServerStopping, ServerStopping]
