@@ -3,7 +3,7 @@
 Prints, for bench/RESULTS.md:
 1. the case database: a demo corpus of ``--ads`` ads (default 100k) analyzed into
    ``<workdir>/screen.db`` (reused when it exists);
-2. ``adsentry serve`` started on it (``--server-workers`` processes) and the start-up
+2. ``adsentry serve`` started on it (``--server-workers`` screening processes) and the start-up
    time until /healthz answers;
 3. ``--clients`` concurrent clients (default 20) in a closed loop for ``--seconds``
    each, on the same machine: first against ``GET /healthz`` (the floor that the load
@@ -230,7 +230,7 @@ def main() -> None:
                 if server.poll() is not None:
                     raise SystemExit("server exited") from None
                 time.sleep(0.2)
-        # every worker builds its index at start-up; warm each connection path
+        # warm the server and its screening processes before timing
         for body in bodies[-20:]:
             req = urllib.request.Request(
                 f"http://127.0.0.1:{args.port}/v1/screen",
