@@ -97,6 +97,24 @@ def test_screen_top_end_to_end(tmp_path: Path) -> None:
     assert stats["ads"] == 5
 
 
+def test_screen_with_processes_prints_the_same_lines_in_order(tmp_path: Path) -> None:
+    db = tmp_path / "case.db"
+    r = runner.invoke(app, ["analyze", str(write(tmp_path / "a.jsonl", STORED)), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    # 150 ads: three batches of 64 or fewer, with rejected lines between them
+    rows = [dict(ad, id=f"{ad['id']}-{k}") for k in range(50) for ad in NEW[:2]]
+    rows[70:70] = ["{broken"] * 50
+    new = write(tmp_path / "new.jsonl", rows)
+    one = runner.invoke(app, ["screen", str(new), "--db", str(db)])
+    two = runner.invoke(app, ["screen", str(new), "--db", str(db), "--workers", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    assert two.stdout == one.stdout and len(one.stdout.splitlines()) == 150
+    ids = [json.loads(x).get("ad_id") for x in one.stdout.splitlines()]
+    assert ids[:2] == ["n1-0", "n2-0"] and ids[70:120] == [None] * 50 and ids[-1] == "n2-49"
+    r = runner.invoke(app, ["screen", str(new), "--db", str(db), "--workers", "2", "--store"])
+    assert r.exit_code == 1 and "use it with --workers 1" in r.stderr
+
+
 def test_serve_refuses_a_public_bind_without_keys(tmp_path: Path, monkeypatch) -> None:
     db = tmp_path / "case.db"
     runner.invoke(app, ["analyze", str(write(tmp_path / "a.jsonl", STORED)), "--db", str(db)])

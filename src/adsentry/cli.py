@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -715,16 +715,26 @@ def screen(
     ] = False,
     region: RegionOption = None,
     source: Annotated[str | None, typer.Option(help="Source name for every ad.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(help="Screening processes, forked once the index is built (not with --store)"),
+    ] = 1,
 ) -> None:
     """Screen a batch of ads offline against the case database: one JSON line per ad
     on stdout, as POST /v1/screen answers (records that cannot be read: a line with
     "rejected": true and the reason)."""
     from adsentry.io.readers import AdReader, Rejected
-    from adsentry.pipeline import PipelineConfig
-    from adsentry.screen import Screener
+    from adsentry.pipeline import PipelineConfig, batch_gc
+    from adsentry.screen import Screener, screen_in_pool, screening_pool
     from adsentry.store import open_store
 
     with _errors():
+        n_workers = _check_workers(workers)
+        if store_ads and n_workers > 1:
+            raise AdsentryError(
+                "--store screens one ad after another (each sees the ones stored before "
+                "it): use it with --workers 1"
+            )
         settings = _config()
         config = PipelineConfig(
             region=_region(region), source_regions=dict(settings.source_regions)
@@ -736,15 +746,18 @@ def screen(
                 screener = Screener(store, config=config, settings=settings.score_settings())
             counts: Counter[str] = Counter()
             write = sys.stdout.write
-            with _progress() as progress:
+            with _progress() as progress, batch_gc():
                 task = progress.add_task("screen", total=reader.total_bytes or None, ads=0)
-                # in batches (one text analysis and one query of each kind per batch);
-                # with --store one by one, so that each ad sees the ones stored before it.
-                # Lines come out in input order.
-                size = 1 if store_ads else 64
-                for items in _chunked(reader, size):
-                    ads = [x for x in items if not isinstance(x, Rejected)]
-                    answers = iter(screener.screen_many(ads, store_ads=store_ads))
+                pool = screening_pool(screener, n_workers) if n_workers > 1 else None
+
+                def screened(ads: list[Any]) -> Callable[[], list[dict[str, Any]]]:
+                    if pool is None:
+                        done = screener.screen_many(ads, store_ads=store_ads)
+                        return lambda: done
+                    return pool.submit(screen_in_pool, ads).result
+
+                def emit(items: list[Any], result: Callable[[], list[dict[str, Any]]]) -> None:
+                    answers = iter(result())
                     for item in items:
                         if isinstance(item, Rejected):
                             counts["rejected"] += 1
@@ -755,6 +768,23 @@ def screen(
                             counts[rec["decision"]] += 1
                         write(json.dumps(rec, ensure_ascii=False) + "\n")
                     progress.update(task, completed=reader.bytes_read, ads=sum(counts.values()))
+
+                # in batches (one text analysis and one query of each kind per batch),
+                # at most two per process in flight; with --store one by one, so that
+                # each ad sees the ones stored before it. Lines come out in input order.
+                size = 1 if store_ads else 64
+                pending: deque[tuple[list[Any], Callable[[], list[dict[str, Any]]]]] = deque()
+                try:
+                    for items in _chunked(reader, size):
+                        ads = [x for x in items if not isinstance(x, Rejected)]
+                        pending.append((items, screened(ads)))
+                        if len(pending) >= 2 * n_workers:
+                            emit(*pending.popleft())
+                    while pending:
+                        emit(*pending.popleft())
+                finally:
+                    if pool is not None:
+                        pool.shutdown(cancel_futures=True)
             sys.stdout.flush()
         finally:
             store.close()
