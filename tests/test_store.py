@@ -94,3 +94,24 @@ def test_not_a_database(tmp_path: Path) -> None:
         open_store(tmp_path / "missing.db", create=False)
     with pytest.raises(StoreError, match="does not exist"):
         open_store(tmp_path / "no" / "such" / "x.db")
+
+
+def test_the_screening_lookups_name_the_database_when_it_fails(tmp_path: Path) -> None:
+    # they run on the driver's cursor, past SQLAlchemy: its errors must still be StoreError
+    import sqlite3
+
+    path = tmp_path / "case.db"
+    store = open_store(path)
+    try:
+        with sqlite3.connect(path) as raw:
+            raw.execute("ALTER TABLE ads RENAME TO gone")
+        for call in (
+            store.max_ad_pk,
+            lambda: store.keys_of([1]),
+            lambda: store.current_pks([("s", "a")]),
+            lambda: store.superseded_pks([("s", "a")]),
+        ):
+            with pytest.raises(StoreError, match=r"case\.db: .* failed: no such table: ads"):
+                call()
+    finally:
+        store.close()

@@ -32,7 +32,7 @@ from sqlalchemy import column as sa_column
 from sqlalchemy import literal as sa_literal
 from sqlalchemy import table as sa_table
 from sqlalchemy import text as sa_text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from adsentry.errors import StoreError
 from adsentry.io.readers import Rejected
@@ -160,13 +160,20 @@ class Store(ABC):
         placeholders of the values in ``lists[0]``, ``lists[1]``, ... (``IN ({0})``),
         run on the driver's cursor: for the small queries of screening one ad, where
         SQLAlchemy's work per statement (expanding the lists, compiling, wrapping the
-        rows) took 160 µs against 45 µs for the query itself (SQLite, 10 ids)."""
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = sql.format(*(", ".join([mark] * len(values)) for values in lists))
+        rows) took 160 µs against 45 µs for the query itself (SQLite, 10 ids).
+        Placeholders are ``?`` (the qmark style of SQLite's driver; a backend whose
+        driver takes another style overrides this). The driver's errors come out as
+        SQLAlchemy's, so that the callers' guard names the database and the action."""
+        sql = sql.format(*(", ".join("?" * len(values)) for values in lists))
+        params = [v for values in lists for v in values]
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(sql, [v for values in lists for v in values])
+            cursor.execute(sql, params)
             return [tuple(row) for row in cursor.fetchall()]
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            ) from exc
         finally:
             cursor.close()
 
