@@ -746,35 +746,39 @@ def screen(
                 screener = Screener(store, config=config, settings=settings.score_settings())
             counts: Counter[str] = Counter()
             write = sys.stdout.write
-            with _progress() as progress, batch_gc():
-                task = progress.add_task("screen", total=reader.total_bytes or None, ads=0)
+            with batch_gc():
+                # forked before the progress display starts its thread
                 pool = screening_pool(screener, n_workers) if n_workers > 1 else None
+            if n_workers > 1 and pool is None:
+                _say("note: no fork on this platform: screening in one process")
+            try:
+                with _progress() as progress, batch_gc():
+                    task = progress.add_task("screen", total=reader.total_bytes or None, ads=0)
 
-                def screened(ads: list[Any]) -> Callable[[], list[dict[str, Any]]]:
-                    if pool is None:
-                        done = screener.screen_many(ads, store_ads=store_ads)
-                        return lambda: done
-                    return pool.submit(screen_in_pool, ads).result
+                    def screened(ads: list[Any]) -> Callable[[], list[dict[str, Any]]]:
+                        if pool is None:
+                            done = screener.screen_many(ads, store_ads=store_ads)
+                            return lambda: done
+                        return pool.submit(screen_in_pool, ads).result
 
-                def emit(items: list[Any], result: Callable[[], list[dict[str, Any]]]) -> None:
-                    answers = iter(result())
-                    for item in items:
-                        if isinstance(item, Rejected):
-                            counts["rejected"] += 1
-                            rec = {"rejected": True, **item.to_dict()}
-                            rec.pop("raw", None)
-                        else:
-                            rec = next(answers)
-                            counts[rec["decision"]] += 1
-                        write(json.dumps(rec, ensure_ascii=False) + "\n")
-                    progress.update(task, completed=reader.bytes_read, ads=sum(counts.values()))
+                    def emit(items: list[Any], result: Callable[[], list[dict[str, Any]]]) -> None:
+                        answers = iter(result())
+                        for item in items:
+                            if isinstance(item, Rejected):
+                                counts["rejected"] += 1
+                                rec = {"rejected": True, **item.to_dict()}
+                                rec.pop("raw", None)
+                            else:
+                                rec = next(answers)
+                                counts[rec["decision"]] += 1
+                            write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        progress.update(task, completed=reader.bytes_read, ads=sum(counts.values()))
 
-                # in batches (one text analysis and one query of each kind per batch),
-                # at most two per process in flight; with --store one by one, so that
-                # each ad sees the ones stored before it. Lines come out in input order.
-                size = 1 if store_ads else 64
-                pending: deque[tuple[list[Any], Callable[[], list[dict[str, Any]]]]] = deque()
-                try:
+                    # in batches (one text analysis and one query of each kind per batch),
+                    # at most two per process in flight; with --store one by one, so that
+                    # each ad sees the ones stored before it. Lines come out in input order.
+                    size = 1 if store_ads else 64
+                    pending: deque[tuple[list[Any], Callable[[], list[dict[str, Any]]]]] = deque()
                     for items in _chunked(reader, size):
                         ads = [x for x in items if not isinstance(x, Rejected)]
                         pending.append((items, screened(ads)))
@@ -782,9 +786,9 @@ def screen(
                             emit(*pending.popleft())
                     while pending:
                         emit(*pending.popleft())
-                finally:
-                    if pool is not None:
-                        pool.shutdown(cancel_futures=True)
+            finally:
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
             sys.stdout.flush()
         finally:
             store.close()

@@ -81,8 +81,8 @@ class Screener:
     Build cost: one pass over the stored current ads (their masked texts are
     MinHashed into a :class:`TemplateLookup`); ads stored later, by this or any other
     process, are indexed before the next batch (:meth:`catch_up`). Thread-safe: the
-    per-ad stages are pure, reads go through the store's connection pool, writes are
-    serialized.
+    per-ad stages are pure, reads go through the store's connection pool, and what
+    changes the index (storing an ad, catching up) holds one lock.
     """
 
     def __init__(
@@ -98,8 +98,8 @@ class Screener:
         self.params = template_params
         self.pipeline = Pipeline(DEFAULT_STAGES, config)
         self.pipeline.warm_up()
+        # held while the index changes: writing and indexing an ad, catching up
         self._write_lock = threading.Lock()
-        self._catch_up_lock = threading.Lock()
         self._seen_pk = store.max_ad_pk()  # read first: what is stored later is caught up
         self.generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
         # The networks of the stored ads, their sizes and scores: fixed until the next
@@ -128,7 +128,7 @@ class Screener:
         top = self.store.max_ad_pk()
         if top <= self._seen_pk:
             return 0
-        with self._catch_up_lock:
+        with self._write_lock:
             if top <= self._seen_pk:
                 return 0
             keys = []
@@ -344,7 +344,7 @@ def screening_pool(screener: Screener, workers: int) -> ProcessPoolExecutor | No
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_pool_worker,
-        initargs=(screener,),
+        initargs=(screener, os.getpid()),
     )
     # the first task forks every process (the fork start method starts them all at
     # once); waiting for it means that the pool is ready when this returns
@@ -363,14 +363,14 @@ _POOL_SCREENER: list[Screener] = []
 _POOL_GC: list[AbstractContextManager[None]] = []
 
 
-def _init_pool_worker(screener: Screener) -> None:
+def _init_pool_worker(screener: Screener, parent: int) -> None:
     # Signal handling as a plain worker, not as the server it was forked from: the
     # server's handlers (uvicorn's) would catch SIGTERM, so that a pool stopping a
     # broken worker could not, and write to the server's event loop.
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    watch = threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True)
+    watch = threading.Thread(target=_exit_with, args=(parent,), daemon=True)
     watch.start()
     # the parent's pooled connections must not be used (nor closed) by the child
     screener.store.engine.dispose(close=False)

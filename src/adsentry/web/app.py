@@ -139,18 +139,20 @@ class ScreenBatcher:
     each kind for the batch), so that a loaded server spends less per ad. A request
     that arrives alone is screened alone, without waiting; under load, whatever queued
     while the previous batch ran forms the next one (at most ``max_batch``). Each
-    answer is the one the ad would get alone.
+    answer is the one the ad would get alone. Requests that store their ad run in this
+    process, one after another in arrival order (one writer for the database).
 
     Without ``pool`` the batches run in this process, one at a time (a large one in a
-    thread, so that the server goes on answering meanwhile), and requests that store
-    their ad run one by one after the batch, in arrival order. With ``pool`` (a
+    thread, so that the server goes on answering meanwhile). With ``pool`` (a
     :func:`~adsentry.screen.screening_pool` of ``slots`` processes) up to ``slots``
     batches run at once, one per process, all fed from this one queue: the load is
     shared evenly whatever connection a request came on, and a process that frees up
-    takes its share of the requests waiting (one in ``slots``; a request that stores
-    its ad, or whose ad is over :data:`LARGE_AD`, goes alone). Should a screening
-    process die (killed for memory, say), the pool is broken for good: the requests it
-    held and all later ones are screened in this process, and the error is logged.
+    takes its share of the requests waiting (one in ``slots``; an ad over
+    :data:`LARGE_AD` goes alone). Should a screening process die (killed for memory,
+    say), the pool is broken for good: the requests of the batches then running are
+    answered :class:`ScreeningUnavailable` (one of them may have killed it, so none is
+    tried again here), and later ones are screened in this process; the death is
+    logged.
     """
 
     def __init__(
@@ -167,28 +169,44 @@ class ScreenBatcher:
         #: what runs in the pool: ``(ads, store) -> answers``
         self.job: Callable[[list[Ad], bool], list[dict[str, Any]]] = screen_in_pool
         self._waiting: deque[_Waiting] = deque()
-        self._running: list[asyncio.Future[dict[str, Any]]] = []  # of the batch in this process
+        self._taken: list[_Waiting] = []  # off the queue, not yet answered or sent out
         self._arrived = asyncio.Event()
+        self._closed: str | None = None  # why no more requests are taken
 
     async def screen(self, ad: Ad, store: bool) -> dict[str, Any]:
-        """The answer for one ad (raises what screening raised)."""
+        """The answer for one ad (raises what screening raised, and
+        :class:`ScreeningUnavailable` when it cannot be screened now)."""
+        if self._closed is not None:
+            raise ScreeningUnavailable(self._closed)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting.append((ad, store, fut))
         self._arrived.set()
         return await fut
 
-    def stop(self) -> None:
-        """Answer every request still waiting with :class:`ServerStopping` (call when
-        :meth:`run` is cancelled, as the server stops)."""
-        waiting = [*self._running, *(fut for _, _, fut in self._waiting)]
+    def stop(self, why: str = "the server is stopping") -> None:
+        """Answer every request taken but not sent out and every request waiting with
+        :class:`ScreeningUnavailable`, and refuse later ones (call when :meth:`run` has
+        ended: cancelled as the server stops, or failed)."""
+        self._closed = why
+        items = [*self._taken, *self._waiting]
+        self._taken = []
         self._waiting.clear()
-        _answer(waiting, exc=ServerStopping())
+        _answer([fut for _, _, fut in items], exc=ScreeningUnavailable(why))
+
+    def ended(self, task: asyncio.Task[None]) -> None:
+        """Done-callback of the :meth:`run` task: a task that failed (a bug) is logged,
+        and the requests it left are answered instead of waiting for ever."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("screening stopped", exc_info=task.exception())
+        self.stop("screening stopped after an internal error")
 
     async def _next(self) -> _Waiting:
         while not self._waiting:
             self._arrived.clear()
             await self._arrived.wait()
-        return self._waiting.popleft()
+        self._taken = [self._waiting.popleft()]
+        return self._taken[0]
 
     async def run(self) -> None:
         """Serve the queue until cancelled."""
@@ -198,23 +216,29 @@ class ScreenBatcher:
             batch = [await self._next()]
             while len(batch) < self.max_batch and self._waiting:
                 batch.append(self._waiting.popleft())
+            self._taken = batch
             plain = [b for b in batch if not b[1]]
-            self._running = [fut for _, _, fut in batch]
             try:
                 results = await self._in_process(self.screener.screen_many, [b[0] for b in plain])
             except Exception as exc:  # each waiting request gets the error (a 500)
                 _answer([fut for _, _, fut in plain], exc=exc)
             else:
                 _answer([fut for _, _, fut in plain], results)
-            for ad, store, fut in batch:
-                if store:
-                    try:
-                        store_it = partial(self.screener.screen_many, store_ads=True)
-                        answer = (await self._in_process(store_it, [ad]))[0]
-                    except Exception as exc:
-                        _answer([fut], exc=exc)
-                    else:
-                        _answer([fut], [answer])
+            for item in batch:
+                if item[1]:
+                    await self._store_here(item)
+            self._taken = []
+
+    async def _store_here(self, item: _Waiting) -> None:
+        """Screen and store one ad in this process, and answer it."""
+        ad, _, fut = item
+        try:
+            store_it = partial(self.screener.screen_many, store_ads=True)
+            answer = (await self._in_process(store_it, [ad]))[0]
+        except Exception as exc:
+            _answer([fut], exc=exc)
+        else:
+            _answer([fut], [answer])
 
     async def _in_process(
         self, screen: Callable[[list[Ad]], list[dict[str, Any]]], ads: list[Ad]
@@ -232,8 +256,8 @@ class ScreenBatcher:
 
     async def _run_pool(self, pool: Executor) -> None:
         """Feed the pool until cancelled, or until a screening process dies (the pool
-        is then broken): then return, with the requests of the failed batches back at
-        the head of the queue, for :meth:`run` to screen in this process."""
+        is then broken): then return once every batch sent out has come back, for
+        :meth:`run` to screen the requests still waiting in this process."""
         loop = asyncio.get_running_loop()
         free = self.slots
         freed = asyncio.Event()
@@ -245,11 +269,10 @@ class ScreenBatcher:
             freed.set()
             futures = [fut for _, _, fut in batch]
             if job.cancelled():  # the pool was shut down: the server is stopping
-                _answer(futures, exc=ServerStopping())
+                _answer(futures, exc=ScreeningUnavailable("the server is stopping"))
             elif isinstance(exc := job.exception(), BrokenProcessPool):
                 broken.append(exc)
-                self._waiting.extendleft(reversed(batch))
-                self._arrived.set()
+                _answer(futures, exc=ScreeningUnavailable("a screening process died"))
             elif exc is not None:  # each waiting request gets the error (a 500)
                 _answer(futures, exc=exc)
             else:
@@ -257,12 +280,15 @@ class ScreenBatcher:
 
         while True:
             first = await self._next()
+            if first[1]:
+                await self._store_here(first)
+                self._taken = []
+                continue
             while not free and not broken:
                 freed.clear()
                 await freed.wait()
             if broken:
-                self._waiting.appendleft(first)
-                break
+                break  # ``first`` is still taken: run() screens it next
             batch = [first]
             if not _alone(first):
                 # A freed process takes its share of what waits, not all of it: the
@@ -272,24 +298,29 @@ class ScreenBatcher:
                 while len(batch) < size and self._waiting and not _alone(self._waiting[0]):
                     batch.append(self._waiting.popleft())
             try:
-                job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch], first[1])
-            except BrokenProcessPool as exc:  # known broken before a batch came back
+                job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch], False)
+            except BrokenProcessPool as exc:  # known broken before: this batch never ran
                 broken.append(exc)
-                self._waiting.extendleft(reversed(batch))
+                self._waiting.extendleft(reversed(batch[1:]))
                 break
+            self._taken = []
             free -= 1
             job.add_done_callback(partial(done, batch))
-        while free < self.slots:  # the other batches come back (broken too) first
+        self._waiting.extendleft(reversed(self._taken))
+        self._taken = []
+        while free < self.slots:  # the batches still out come back (broken too) first
             freed.clear()
             await freed.wait()
         log.error(
-            "a screening process died (%s): screening in the server process from now on",
+            "a screening process died (%s): the requests then in flight were answered 503; "
+            "screening in the server process from now on",
             broken[0],
         )
 
 
-class ServerStopping(Exception):
-    """The answer of a request still waiting when the server stops (a 503)."""
+class ScreeningUnavailable(Exception):
+    """A request that cannot be screened now (a 503): the server is stopping, or the
+    screening process that held it died."""
 
 
 #: Text (title and body, in characters) over which an ad is screened alone: about ten
@@ -299,8 +330,8 @@ LARGE_AD = 16_384
 
 
 def _alone(item: _Waiting) -> bool:
-    """Whether a waiting request goes to a screening process alone: it stores its ad,
-    or its ad is large."""
+    """Whether a waiting request goes to a screening process alone (or, storing its
+    ad, stays in this process): it stores its ad, or its ad is large."""
     ad, store, _ = item
     return store or _text_size(ad) > LARGE_AD
 
@@ -419,6 +450,7 @@ def create_app(
                     log.warning("no fork on this platform: screening in the server process")
             app.state.batcher = ScreenBatcher(app.state.screener, pool=pool, slots=screen_workers)
             task = asyncio.create_task(app.state.batcher.run())
+            task.add_done_callback(app.state.batcher.ended)
             try:
                 yield
             finally:
@@ -467,7 +499,10 @@ def create_app(
             401: {"model": Problem, "description": "No or wrong API key."},
             413: {"model": Problem, "description": "Body over 1 MB."},
             422: {"model": Problem, "description": "Not valid JSON, or wrong types."},
-            503: {"model": Problem, "description": "The server is stopping."},
+            503: {
+                "model": Problem,
+                "description": "Cannot screen now (the server is stopping); send it again.",
+            },
         },
         openapi_extra={
             "requestBody": {
@@ -516,11 +551,9 @@ def create_app(
         # for a typical answer; json where orjson refuses a value.
         try:
             answer = await batcher.screen(ad, req.store)
-        except ServerStopping:
+        except ScreeningUnavailable as exc:
             return JSONResponse(
-                {"detail": "the server is stopping: send the request again"},
-                503,
-                headers={"Retry-After": "5"},
+                {"detail": f"{exc}: send the request again"}, 503, headers={"Retry-After": "5"}
             )
         try:
             return Response(orjson.dumps(answer), media_type="application/json")
