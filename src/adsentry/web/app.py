@@ -288,7 +288,7 @@ class ScreenBatcher:
                 freed.clear()
                 await freed.wait()
             if broken:
-                break  # ``first`` is still taken: run() screens it next
+                break  # ``first`` goes back to the head of the queue, for run()
             batch = [first]
             if not _alone(first):
                 # A freed process takes its share of what waits, not all of it: the
