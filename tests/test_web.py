@@ -430,11 +430,11 @@ def test_a_freed_screening_process_takes_its_share_of_what_waits(db: Path) -> No
     batches: list[list[str]] = []  # sent to the processes
     here: list[list[str]] = []  # screened in the server (stores)
 
-    def job(ads: list, store: bool) -> list[dict]:
+    def job(ads: list) -> list[dict]:
         batches.append([a.ad_id for a in ads])
         if any(a.ad_id == "bad" for a in ads):
             raise ValueError("broken ad")
-        return [{"ad_id": a.ad_id, "stored": store} for a in ads]
+        return [{"ad_id": a.ad_id, "stored": False} for a in ads]
 
     class Server:
         def screen_many(self, ads: list, store_ads: bool = False) -> list[dict]:
@@ -483,7 +483,7 @@ def test_requests_still_waiting_when_the_server_stops_are_told_so() -> None:
 
     release = threading.Event()
 
-    def job(ads: list, store: bool) -> list[dict]:
+    def job(ads: list) -> list[dict]:
         release.wait(5)  # the one process stays busy until the server has stopped
         return [{"ad_id": a.ad_id} for a in ads]
 
@@ -550,7 +550,7 @@ def test_a_screening_process_ends_within_seconds_of_its_parent(tmp_path: Path) -
         pytest.fail("the orphaned process kept running")
 
 
-def _die_on_bad(ads: list, store: bool) -> list[dict]:
+def _die_on_bad(ads: list) -> list[dict]:
     import os
 
     if any(a.ad_id == "bad" for a in ads):

@@ -207,11 +207,17 @@ def _init_worker(stage_names: tuple[str, ...], config: PipelineConfig) -> None:
     global _WORKER
     _WORKER = Pipeline(stage_names, config)
     _WORKER.warm_up()
-    _WORKER_GC.append(batch_gc())  # held (and never left) for the life of the worker
-    _WORKER_GC[-1].__enter__()
+    hold_batch_gc()
 
 
-_WORKER_GC: list[AbstractContextManager[None]] = []
+def hold_batch_gc() -> None:
+    """Enter :func:`batch_gc` for the rest of this process's life (a worker process
+    that does batch work until it ends; call it once the tables are loaded)."""
+    _HELD_GC.append(batch_gc())
+    _HELD_GC[-1].__enter__()
+
+
+_HELD_GC: list[AbstractContextManager[None]] = []  # entered, never left
 
 
 #: Allocations between two young-generation collections during batch work (CPython's

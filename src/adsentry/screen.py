@@ -37,7 +37,6 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager
 from typing import Any
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
@@ -51,7 +50,7 @@ from adsentry.link.networks import (
 )
 from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
 from adsentry.model import Ad, Entity
-from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig, batch_gc
+from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig, hold_batch_gc
 from adsentry.score import NetworkRef, ScoreSettings, assess_ad
 from adsentry.store import Store
 from adsentry.store.base import LinkAd, LinkEntity
@@ -352,15 +351,15 @@ def screening_pool(screener: Screener, workers: int) -> ProcessPoolExecutor | No
     return pool
 
 
-def screen_in_pool(ads: list[Ad], store_ads: bool = False) -> list[dict[str, Any]]:
-    """:meth:`Screener.screen_many` in a process of :func:`screening_pool`."""
+def screen_in_pool(ads: list[Ad]) -> list[dict[str, Any]]:
+    """:meth:`Screener.screen_many` in a process of :func:`screening_pool` (never
+    storing: the server stores, one writer)."""
     if not _POOL_SCREENER:
         raise RuntimeError("screen_in_pool runs in a process started by screening_pool")
-    return _POOL_SCREENER[0].screen_many(ads, store_ads=store_ads)
+    return _POOL_SCREENER[0].screen_many(ads)
 
 
 _POOL_SCREENER: list[Screener] = []
-_POOL_GC: list[AbstractContextManager[None]] = []
 
 
 def _init_pool_worker(screener: Screener, parent: int) -> None:
@@ -375,8 +374,7 @@ def _init_pool_worker(screener: Screener, parent: int) -> None:
     # the parent's pooled connections must not be used (nor closed) by the child
     screener.store.engine.dispose(close=False)
     _POOL_SCREENER.append(screener)
-    _POOL_GC.append(batch_gc())  # held (and never left) for the life of the process
-    _POOL_GC[-1].__enter__()
+    hold_batch_gc()
 
 
 def _exit_with(parent: int) -> None:

@@ -166,8 +166,8 @@ class ScreenBatcher:
         self.max_batch = max_batch
         self.pool = pool
         self.slots = slots if pool is not None else 1
-        #: what runs in the pool: ``(ads, store) -> answers``
-        self.job: Callable[[list[Ad], bool], list[dict[str, Any]]] = screen_in_pool
+        #: what runs in the pool: ``ads -> answers``
+        self.job: Callable[[list[Ad]], list[dict[str, Any]]] = screen_in_pool
         self._waiting: deque[_Waiting] = deque()
         self._taken: list[_Waiting] = []  # off the queue, not yet answered or sent out
         self._arrived = asyncio.Event()
@@ -298,7 +298,7 @@ class ScreenBatcher:
                 while len(batch) < size and self._waiting and not _alone(self._waiting[0]):
                     batch.append(self._waiting.popleft())
             try:
-                job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch], False)
+                job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch])
             except BrokenProcessPool as exc:  # known broken before: this batch never ran
                 broken.append(exc)
                 self._waiting.extendleft(reversed(batch[1:]))
