@@ -656,6 +656,59 @@ def test_a_screener_finds_ads_another_process_stored_since_it_started(
         store.close()
 
 
+def test_a_screener_follows_the_networks_of_a_later_analyze_or_relink(
+    db: Path, tmp_path: Path
+) -> None:
+    # A running server answers with the networks stored now, not those of its start:
+    # `adsentry analyze` of a new file (which links and rescores) or `adsentry relink`
+    # while it runs.
+    import shutil
+
+    from adsentry.io.readers import ad_from_record
+    from adsentry.link.networks import network_id_of, relink
+    from adsentry.screen import Screener
+
+    case = tmp_path / "case.db"
+    shutil.copy(db, case)
+    probe = ad_from_record({"id": "probe", "body": "Call me six1nine 5five5 O142 tonight"})
+    store = open_store(case, create=False)
+    try:
+        screener = Screener(store)
+        before = screener.screen(probe)["network"]
+        assert before["network_id"] == network_id_of("site", "g1")
+        assert before["size"] == 3
+        # a new ad of the same poster, whose key ("a0") is now the smallest of the group:
+        # the network's id becomes the one of a0, its size 4, its score a new one
+        more = tmp_path / "more.jsonl"
+        more.write_text(
+            json.dumps(
+                {
+                    "id": "a0",
+                    "source": "site",
+                    "title": "Ruby",
+                    "body": "I'm Ruby, 619 555 0142, Bakersfield incall.",
+                    "location": "Bakersfield, CA",
+                }
+            )
+            + "\n"
+        )
+        analyze([more], store, db_path=case)
+        stored = {nid for _s, i, _p, nid, _t in store.link_assignments() if i == "a0"}
+        assert stored == {network_id_of("site", "a0")}
+        after = screener.screen(probe)["network"]
+        assert after["network_id"] == network_id_of("site", "a0")
+        assert after["size"] == 4
+        scores = dict((n, s) for n, s, _d, _c in store.top_assessments("network", 100))
+        assert after["score"] == scores[after["network_id"]]
+        # a relink that stores no ad still changes what the screener reads
+        version = store.data_version()
+        relink(store)
+        assert store.data_version() != version
+        assert screener.screen(probe)["network"] == after
+    finally:
+        store.close()
+
+
 def test_the_server_keeps_serving_while_it_screens_a_large_ad_itself() -> None:
     import asyncio
     import itertools

@@ -29,6 +29,7 @@ lists other networks the ad links to (it would merge them).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -37,7 +38,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
 from adsentry.link.lookup import TemplateLookup
@@ -56,6 +57,8 @@ from adsentry.store import Store
 from adsentry.store.base import LinkAd, LinkEntity
 from adsentry.store.schema import value_to_text
 
+log = logging.getLogger(__name__)
+
 
 def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEntity]]:
     link_ad = LinkAd(0, ad.source, ad.ad_id, ad.title, ad.body, ad.location, None)
@@ -67,6 +70,35 @@ def _link_view(ad: Ad, entities: Sequence[Entity]) -> tuple[LinkAd, list[LinkEnt
         if e.kind in MASKS
     ]
     return link_ad, ents
+
+
+class _Links(NamedTuple):
+    """What a screener holds of the stored links, read at once and replaced whole
+    (:meth:`Screener.catch_up`): the stamp they were read at, the generic identifiers
+    ``(kind, value)``, the network of each linked ad pk, the stored size and the score
+    of each network (sizes and scores: a few dozen bytes per ad)."""
+
+    stamp: str | None
+    generic: frozenset[tuple[str, str]]
+    network_of: dict[int, str]
+    network_size: dict[str, int]
+    network_score: dict[str, float]
+
+
+def _read_links(store: Store, stamp: str | None) -> _Links:
+    network_of: dict[int, str] = {}
+    network_size: dict[str, int] = defaultdict(int)
+    for _s, _i, pk, nid, _t in store.link_assignments():
+        if nid is not None:
+            network_of[pk] = nid
+            network_size[nid] += 1
+    return _Links(
+        stamp,
+        frozenset((k, v) for k, v, _, _ in store.generic_identifiers()),
+        network_of,
+        network_size,
+        {nid: score for nid, score, _d, _c in store.top_assessments("network", 10**9)},
+    )
 
 
 #: Template candidates verified per screened ad: the stored ads sharing the most LSH
@@ -99,45 +131,45 @@ class Screener:
         self.pipeline.warm_up()
         # held while the index changes: writing and indexing an ad, catching up
         self._write_lock = threading.Lock()
-        self._seen_pk = store.max_ad_pk()  # read first: what is stored later is caught up
-        self.generic = {(k, v) for k, v, _, _ in store.generic_identifiers()}
-        # The networks of the stored ads, their sizes and scores: fixed until the next
-        # relink, so held in memory (a few dozen bytes per ad).
-        self._network_of: dict[int, str] = {}
-        self._network_size: dict[str, int] = defaultdict(int)
-        for _s, _i, pk, nid, _t in store.link_assignments():
-            if nid is not None:
-                self._network_of[pk] = nid
-                self._network_size[nid] += 1
+        # read first: what is stored later is caught up
+        self._seen_pk, stamp = store.data_version()
+        self._links = _read_links(store, stamp)
         self._superseded = store.superseded_pks()
-        self._network_score = {
-            nid: score for nid, score, _d, _c in store.top_assessments("network", 10**9)
-        }
         self.lookup = TemplateLookup.build(
             ((a.pk, text) for a, _, text in stored_masked_texts(store)), template_params
         )
 
     def catch_up(self) -> int:
-        """Index the ads stored since this screener last looked, by any process (a
-        screening process storing an ad, ``adsentry analyze`` adding a file): their
-        texts join the template index, and the versions they replace stop linking.
+        """Read what changed in the database since this screener last looked, by any
+        process: the ads stored since (a screening process storing an ad, ``adsentry
+        analyze`` adding a file) join the template index, and the versions they
+        replace stop linking; when links or scores were written since (``analyze``,
+        ``relink``), the networks, their sizes and scores and the generic identifiers
+        are read again (about 1.2 s per 100k ads, once per relink).
+
         Returns the number of current ads read. Called before each batch; costs one
-        query when nothing new is stored. Networks and scores stay as they were at
-        start until the server restarts (they change with a relink)."""
-        top = self.store.max_ad_pk()
-        if top <= self._seen_pk:
+        query when nothing changed (:meth:`~adsentry.store.base.Store.data_version`).
+        """
+        top, stamp = self.store.data_version()
+        if top <= self._seen_pk and stamp == self._links.stamp:
             return 0
         with self._write_lock:
-            if top <= self._seen_pk:
-                return 0
             keys = []
-            for a, _, text in stored_masked_texts(self.store, after=self._seen_pk):
-                keys.append((a.source, a.ad_id))
-                if a.pk not in self.lookup:
-                    self.lookup.add(a.pk, text)
-            if keys:
-                self._superseded |= self.store.superseded_pks(keys)
-            self._seen_pk = max(top, self._seen_pk)
+            if top > self._seen_pk:
+                for a, _, text in stored_masked_texts(self.store, after=self._seen_pk):
+                    keys.append((a.source, a.ad_id))
+                    if a.pk not in self.lookup:
+                        self.lookup.add(a.pk, text)
+                if keys:
+                    self._superseded |= self.store.superseded_pks(keys)
+                self._seen_pk = max(top, self._seen_pk)
+            if stamp != self._links.stamp:
+                self._links = _read_links(self.store, stamp)
+                self._superseded = self.store.superseded_pks()
+                log.info(
+                    "screening: links changed in the database; %d networks read again",
+                    len(self._links.network_size),
+                )
         return len(keys)
 
     def analyze(self, ad: Ad) -> Doc:
@@ -145,7 +177,7 @@ class Screener:
         return self.pipeline(ad)
 
     def _links_many(
-        self, docs: Sequence[Doc]
+        self, docs: Sequence[Doc], links: _Links
     ) -> list[tuple[dict[int, list[dict[str, Any]]], dict[int, tuple[str, str]]]]:
         """For each ad, the stored current ads it links to: pk -> evidence items, and
         pk -> ``(source, ad_id)`` of those the answer may name (linked by template, or
@@ -166,7 +198,7 @@ class Screener:
                     for e in d.entities
                     if e.kind in IDENTIFIER_KINDS
                 }
-                - self.generic
+                - links.generic
             )
             for d in docs
         ]
@@ -189,7 +221,7 @@ class Screener:
         # keys of the linked stored ads that the answer may name: those linked by
         # template, and those that would form a new network with the ad (in none yet)
         named = {pk for lk in linked for pk in lk}
-        named.update(p for pks in carriers.values() for p in pks if p not in self._network_of)
+        named.update(p for pks in carriers.values() for p in pks if p not in links.network_of)
         key_of = self.store.keys_of(sorted(named))
         out = []
         for key, ks, lk in zip(own, keys, linked, strict=True):
@@ -217,12 +249,13 @@ class Screener:
         doc: Doc,
         evidence: dict[int, list[dict[str, Any]]],
         key_of: dict[int, tuple[str, str]],
+        links: _Links,
     ) -> dict[str, Any] | None:
         if not evidence:
             return None
-        nets = {p: self._network_of[p] for p in evidence if p in self._network_of}
+        nets = {p: links.network_of[p] for p in evidence if p in links.network_of}
         if nets:
-            sizes = {n: self._network_size[n] for n in set(nets.values())}
+            sizes = {n: links.network_size[n] for n in set(nets.values())}
             ranked = sorted(
                 {n: sum(1 for p in evidence if nets.get(p) == n) for n in sizes}.items(),
                 key=lambda kv: (-kv[1], -sizes[kv[0]], kv[0]),
@@ -231,7 +264,7 @@ class Screener:
             size = sizes[nid]
             members = [p for p in evidence if nets.get(p) == nid]
             also = [n for n, _ in ranked[1:]]
-            score: float | None = self._network_score.get(nid)
+            score: float | None = links.network_score.get(nid)
         else:
             members = sorted(evidence)
             keys = [key_of[p] for p in members]
@@ -275,10 +308,11 @@ class Screener:
         query of each kind for the group). With ``store_ads`` the ads are written
         after all of them are answered."""
         self.catch_up()
+        links = self._links  # one state of the links for the whole batch
         docs = [self.analyze(ad) for ad in ads]
         networks = [
-            self._network(doc, ev, key_of)
-            for doc, (ev, key_of) in zip(docs, self._links_many(docs), strict=True)
+            self._network(doc, ev, key_of, links)
+            for doc, (ev, key_of) in zip(docs, self._links_many(docs, links), strict=True)
         ]
         out = []
         for doc, network in zip(docs, networks, strict=True):

@@ -9,6 +9,7 @@ counts, lookups) lives here, as in Splink's one-algorithm-many-backends design.
 from __future__ import annotations
 
 import json
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -538,6 +539,7 @@ class Store(ABC):
             "links_upto_ad_pk": str(self._max_ad_pk(conn)),
             "link_params": params,
             "scores_current": "0",  # until the assessments of these links are written
+            "links_written": uuid.uuid4().hex,  # for readers holding the links (data_version)
         }
         conn.execute(schema.meta.delete().where(schema.meta.c.key.in_(list(facts))))
         conn.execute(schema.meta.insert(), [{"key": k, "value": v} for k, v in facts.items()])
@@ -846,8 +848,9 @@ class Store(ABC):
         t, meta = schema.assessments, schema.meta
         cols = ("subject", "subject_id", "score", "decision", "contributions")
         self._bulk_insert(conn, t, cols, rows)
-        conn.execute(meta.delete().where(meta.c.key == "scores_current"))
-        conn.execute(meta.insert(), [{"key": "scores_current", "value": "1"}])
+        facts = {"scores_current": "1", "scores_written": uuid.uuid4().hex}
+        conn.execute(meta.delete().where(meta.c.key.in_(list(facts))))
+        conn.execute(meta.insert(), [{"key": k, "value": v} for k, v in facts.items()])
 
     def scores_are_current(self) -> bool:
         """False when links were written and the run stopped before their assessments
@@ -1014,13 +1017,17 @@ class Store(ABC):
     # -- reads for the investigator's pages (adsentry.web) -------------------------
 
     def data_version(self) -> tuple[int, str | None]:
-        """``(largest ad pk, links stamp)``: changes whenever ads are stored or the links
-        are rebuilt, so that cached page figures know when to recount (two index reads)."""
+        """``(largest ad pk, links stamp)``: the pk grows whenever ads are stored, the
+        stamp changes whenever links or scores are written (by ``analyze``, ``relink``,
+        a rescore), even when no ad was added; None before the first link. So that
+        readers holding figures (page caches, a screener's networks) know when to read
+        again; one query on the driver's cursor (two index reads), about 0.1 ms."""
         with self._guard("reading the data version"), self.engine.connect() as conn:
-            stamp = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "links_upto_ad_pk")
-            ).scalar_one_or_none()
-            return self._max_ad_pk(conn), stamp
+            rows = self._fetch_in(conn, _DATA_VERSION_SQL, [_VERSION_KEYS])
+        facts = dict(rows)
+        top = int(facts.pop("", None) or 0)
+        stamp = ";".join(f"{k}={facts[k]}" for k in _VERSION_KEYS if k in facts)
+        return top, stamp or None
 
     def ad_by_key(self, source: str, ad_id: str) -> StoredAd | None:
         """The current version of the ad ``(source, ad_id)``, or None when unknown."""
@@ -1330,6 +1337,13 @@ _CARRIERS_SQL = "SELECT kind, value, ad_pk FROM entities WHERE kind IN ({0}) AND
 _CURRENT_PKS_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND is_current"
 _KEYS_OF_SQL = "SELECT pk, source, ad_id FROM ads WHERE pk IN ({0})"
 _SUPERSEDED_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND NOT is_current"
+# The meta facts that change with each write of links or scores, and the largest ad
+# pk (under the key ""), for data_version.
+_VERSION_KEYS = ("links_upto_ad_pk", "links_written", "scores_current", "scores_written")
+_DATA_VERSION_SQL = (
+    "SELECT '', CAST(max(pk) AS TEXT) FROM ads UNION ALL SELECT key, value FROM meta "
+    "WHERE key IN ({0})"
+)
 # (source, ad_id, pk, network_id, template_id) of ads: link_assignments and _of
 _ASSIGNMENTS = select(
     _a.c.source,
