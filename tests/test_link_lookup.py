@@ -56,6 +56,19 @@ def test_candidates_are_the_stored_ads_sharing_a_band_most_shared_first() -> Non
         assert lookup.candidates(query, limit=3) == got[:3]
 
 
+def test_candidates_of_many_texts_at_once_equal_one_by_one() -> None:
+    all_texts = texts(90, 3)
+    lookup = TemplateLookup.build([(100 + i, t) for i, t in enumerate(all_texts[:60])])
+    for i, t in enumerate(all_texts[60:70]):  # some held apart from the sorted keys
+        lookup.add(500 + i, t)
+    queries = [*all_texts[70:], "too short", all_texts[5], "nothing alike at all here"]
+    for limit in (1, 4, 1000):
+        together = lookup.query_many(queries, limit=limit)
+        assert [c for c, _ in together] == [lookup.candidates(q, limit) for q in queries]
+    assert together[-3][0] == []  # too short to link
+    assert together[-2][0][0] == 105  # a stored text finds itself first
+
+
 def test_set_similarity_equals_the_reference_similarity() -> None:
     ts = texts(30, 2)
     feats = [as_sets(features(t)) for t in ts]

@@ -38,6 +38,10 @@ from adsentry.link.templates import (
     _signatures,
 )
 
+#: Keys per block of the two-step search of the sorted band keys (see
+#: TemplateLookup._first_at_least): a block is 512 bytes, eight cache lines.
+_STRIDE = 64
+
 
 class TemplateLookup:
     """LSH band keys of stored masked texts, for candidate lookup of a new text.
@@ -55,6 +59,7 @@ class TemplateLookup:
             dtype=np.uint64,
         )
         self._keys: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)  # salted, sorted
+        self._top: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)  # every _STRIDE-th key
         self._pk_of: NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # pk of each key
         self._indexed = 0
         self._extra: dict[int, list[int]] = {}  # salted key -> pks added later
@@ -99,6 +104,7 @@ class TemplateLookup:
             salted = (np.concatenate(band_parts) ^ self._salt).ravel()
             order = np.argsort(salted, kind="stable")
             self._keys = salted[order]
+            self._top = self._keys[::_STRIDE].copy()
             self._pk_of = np.repeat(pks, params.bands)[order]
             self._indexed = len(pks)
             self._row_of = {pk: i for i, pk in enumerate(pks.tolist())}
@@ -123,23 +129,18 @@ class TemplateLookup:
         return self._lookup(_band_ints(sig, self.params)[0], limit), feats
 
     def query_many(self, texts: list[str], limit: int = 64) -> list[tuple[list[int], Features]]:
-        """:meth:`query` of several texts, from one batch analysis."""
+        """:meth:`query` of several texts, from one batch analysis and one ranking of
+        all their candidates (a few array operations for the batch, not per text)."""
         if not texts:
             return []
         a = _analyze_batch(texts, self.params.ngram)
         ok = np.flatnonzero(_eligible(a, self.params))
         keys = _band_ints(_signatures(a.shingles, ok, self.params), self.params)
-        salted = keys ^ self._salt  # (len(ok), bands)
-        lo = np.searchsorted(self._keys, salted.ravel(), side="left").reshape(salted.shape)
-        hi = np.searchsorted(self._keys, salted.ravel(), side="right").reshape(salted.shape)
-        row_of = {i: j for j, i in enumerate(ok.tolist())}
-        out = []
-        for i in range(len(texts)):
-            feats = _row_features(a, i)
-            j = row_of.get(i)
-            cands = [] if j is None else self._ranked(salted[j], lo[j], hi[j], limit)
-            out.append((cands, feats))
-        return out
+        ranked = self._ranked_many(keys ^ self._salt, limit)
+        cands: list[list[int]] = [[] for _ in texts]
+        for j, i in enumerate(ok.tolist()):
+            cands[i] = ranked[j]
+        return [(cands[i], _row_features(a, i)) for i in range(len(texts))]
 
     def similarities(self, feats: Features, pks: list[int]) -> list[float | None]:
         """:func:`adsentry.link.templates.similarity` of a text (its ``feats``) to each
@@ -209,33 +210,67 @@ class TemplateLookup:
         return out
 
     def _lookup(self, keys: NDArray[np.uint64], limit: int) -> list[int]:
-        salted = keys ^ self._salt
-        lo = np.searchsorted(self._keys, salted, side="left")
-        hi = np.searchsorted(self._keys, salted, side="right")
-        return self._ranked(salted, lo, hi, limit)
+        return self._ranked_many((keys ^ self._salt)[None, :], limit)[0]
 
-    def _ranked(
-        self,
-        salted: NDArray[np.uint64],
-        lo: NDArray[np.int64],
-        hi: NDArray[np.int64],
-        limit: int,
-    ) -> list[int]:
-        """Candidates from the runs ``[lo, hi)`` of one text's salted keys."""
-        hit = hi > lo
-        starts, lens = lo[hit], (hi - lo)[hit]
-        # every position of every matching run, without a Python loop
-        idx = np.arange(int(lens.sum())) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    def _ranked_many(self, salted: NDArray[np.uint64], limit: int) -> list[list[int]]:
+        """Candidates of each row of salted band keys (shape (texts, bands)): the pks
+        sharing a key with the row, most shared keys first, then smallest pk; at most
+        ``limit`` each. The runs of equal keys are found with one binary search of all
+        the keys (a second one for the keys found only), and every (row, pk) pair is
+        counted with one sort, whatever the number of rows."""
+        m = salted.shape[0]
+        flat = salted.ravel()
+        lo = self._first_at_least(flat)
+        found = lo < len(self._keys)
+        found[found] = self._keys[lo[found]] == flat[found]
+        lens = np.zeros(len(flat), dtype=np.int64)
+        lens[found] = np.searchsorted(self._keys, flat[found], side="right") - lo[found]
+        # every position of every matching run, with the row it belongs to
+        idx = np.arange(int(lens.sum())) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
         pks = self._pk_of[idx]
+        rows = np.repeat(np.repeat(np.arange(m, dtype=np.int64), salted.shape[1]), lens)
         if self._extra:
-            more = [p for k in salted.tolist() for p in self._extra.get(k, ())]
-            pks = np.concatenate([pks, np.asarray(more, dtype=np.int64)])
+            more = [
+                (k // salted.shape[1], p)
+                for k, key in enumerate(flat.tolist())
+                for p in self._extra.get(key, ())
+            ]
+            if more:
+                extra = np.asarray(more, dtype=np.int64)
+                rows = np.concatenate([rows, extra[:, 0]])
+                pks = np.concatenate([pks, extra[:, 1]])
+        out: list[list[int]] = [[] for _ in range(m)]
         if not len(pks):
-            return []
-        uniq, counts = np.unique(pks, return_counts=True)
-        order = np.lexsort((uniq, -counts))[:limit]  # most shared bands, then smallest pk
-        found: list[int] = uniq[order].tolist()
-        return found
+            return out
+        order = np.lexsort((pks, rows))
+        rows, pks = rows[order], pks[order]
+        first = np.flatnonzero(
+            np.concatenate(([True], (rows[1:] != rows[:-1]) | (pks[1:] != pks[:-1])))
+        )
+        counts = np.diff(np.append(first, len(pks)))
+        rows, pks = rows[first], pks[first]
+        order = np.lexsort((pks, -counts, rows))  # by row, most shared bands, smallest pk
+        rows, pks = rows[order], pks[order]
+        bounds = np.searchsorted(rows, np.arange(m + 1)).tolist()
+        for r in range(m):
+            out[r] = pks[bounds[r] : min(bounds[r + 1], bounds[r] + limit)].tolist()
+        return out
+
+    def _first_at_least(self, flat: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """``np.searchsorted(self._keys, flat, side="left")``, in two steps: a binary
+        search of every ``_STRIDE``-th key (``_top``: 0.5 MB for 4.2 M keys, which stays
+        in the CPU's cache) picks each key's block, then the block (one ``_STRIDE``-key
+        row read in order) is counted. A binary search of the whole array (34 MB for
+        100k ads) misses the cache at nearly every step: 0.48 ms for the 252 keys of
+        six ads, against about a tenth of that in two steps."""
+        n = len(self._keys)
+        if n == 0:
+            return np.zeros(len(flat), dtype=np.int64)
+        block = np.maximum(np.searchsorted(self._top, flat, side="left") - 1, 0)
+        cols = block[:, None] * _STRIDE + np.arange(_STRIDE)
+        rows = self._keys[np.minimum(cols, n - 1)]
+        below = (rows < flat[:, None]) & (cols < n)
+        return block * _STRIDE + below.sum(axis=1)
 
     def add(self, pk: int, text: str) -> bool:
         """Index one more stored ad; False when its text is too short to link."""
