@@ -20,6 +20,7 @@ from adsentry.io.readers import (
     AdReader,
     Rejected,
     _sanitize,
+    ad_from_record,
     parse_field_map,
 )
 from adsentry.model import Ad
@@ -177,6 +178,30 @@ def test_sanitize_is_skipped_only_when_it_would_change_nothing(value: str, ascii
     record = json.loads(text)
     if _NEEDS_SANITIZE.search(text) is None:
         assert _sanitize(record, Counter()) == record
+
+
+@given(
+    st.dictionaries(
+        st.lists(_TRICKY, min_size=1, max_size=4).map("".join),
+        st.lists(_TRICKY, max_size=8).map("".join) | st.lists(st.lists(_TRICKY).map("".join)),
+        max_size=4,
+    ),
+    st.lists(_TRICKY, min_size=1, max_size=10).map("".join),
+)
+def test_a_record_is_repaired_and_hashed_as_its_repaired_canonical_json(
+    extra: dict[str, object], body: str
+) -> None:
+    # ad_from_record (the screening API's reader): NUL dropped and lone surrogates
+    # replaced in every key and string, and raw_sha256 the SHA-256 of the repaired
+    # record's canonical JSON (sorted keys, UTF-8)
+    record = {**extra, "id": "r1", "body": body + "x"}
+    repaired = _sanitize(record, Counter())
+    canonical = json.dumps(repaired, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ad = ad_from_record(record)
+    assert ad.raw_sha256 == hashlib.sha256(canonical).hexdigest()
+    assert ad.body == repaired["body"]
+    assert "\x00" not in ad.body and not any("\ud800" <= c <= "\udfff" for c in ad.body)
+    assert ad.site_fields == {k: v for k, v in repaired.items() if k not in ("id", "body")}
 
 
 def test_bom_gzip_and_crlf(tmp_path: Path) -> None:

@@ -366,6 +366,23 @@ def test_lone_surrogates_are_repaired_not_a_500(client: TestClient) -> None:
     assert [e["value"] for e in r.json()["entities"] if e["kind"] == "phone"] == ["+12125550100"]
 
 
+def test_bodies_that_only_the_standard_json_reads_are_still_read(client: TestClient) -> None:
+    # The body is read by orjson first; what it refuses and json reads is read by json:
+    # UTF-16 with a byte order mark, NaN, an integer over 64 bits
+    ad = {"id": "u16", "body": "call 212-555-0100", "rate": float("nan"), "n": 2**70}
+    for body in (json.dumps(ad).encode("utf-16"), json.dumps(ad).encode()):
+        r = client.post(
+            "/v1/screen", content=body, headers={**AUTH, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["ad_id"] == "u16"
+    r = client.post(
+        "/v1/screen", content=b'{"id": "x",', headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("body is not valid JSON: Expecting property name")
+
+
 def test_an_answer_orjson_refuses_is_sent_by_json(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -497,8 +497,15 @@ def ad_from_record(
     UTF-8). Raises :class:`RecordError` with the quarantine reason (``no_text``,
     ``wrong_type``) and a message naming the field.
     """
-    record = _sanitize(record, Counter())  # NUL dropped, lone surrogates to U+FFFD
-    raw = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False)
+    try:  # a lone surrogate cannot be encoded; a NUL is written \u0000
+        raw = canonical.encode("utf-8")
+        clean = "\\u0000" not in canonical
+    except UnicodeEncodeError:
+        clean = False
+    if not clean:  # (rare) repair, then hash the repaired record
+        record = _sanitize(record, Counter())  # NUL dropped, lone surrogates to U+FFFD
+        raw = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
     sha = hashlib.sha256(raw).hexdigest()
     return _build_ad(record, sha, Counter(), field_map or DEFAULT_FIELD_MAP, source, default_source)
 

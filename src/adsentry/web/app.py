@@ -52,6 +52,9 @@ STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
 
 
+_UNREAD = object()  # a body that orjson did not read
+
+
 class ScreenRequest(BaseModel):
     """One ad to screen: the readers' fields (``body`` or ``text``; others go to
     ``site_fields``), and ``store`` to also write it into the database."""
@@ -525,7 +528,15 @@ def create_app(
             )
         raw = await request.body()
         try:
-            record = json.loads(raw)
+            # orjson (3.6 µs against 13 for json on a demo ad); json where orjson
+            # refuses what json reads (UTF-16, a lone surrogate, NaN, a huge integer),
+            # and for the message naming where a body is not JSON
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            record = _UNREAD
+        try:
+            if record is _UNREAD:
+                record = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 or too deep"
             where = (
