@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from adsentry.link.lookup import TemplateLookup, as_sets, similarity_to
 from adsentry.link.templates import band_keys, features, similarity
 
@@ -67,6 +69,9 @@ def test_candidates_of_many_texts_at_once_equal_one_by_one() -> None:
         assert [c for c, _ in together] == [lookup.candidates(q, limit) for q in queries]
     assert together[-3][0] == []  # too short to link
     assert together[-2][0][0] == 105  # a stored text finds itself first
+    assert lookup.query_many(queries, limit=0)[-2][0] == []
+    with pytest.raises(ValueError, match="limit must be 0 or more"):
+        lookup.query_many(queries, limit=-1)
 
 
 def test_set_similarity_equals_the_reference_similarity() -> None:

@@ -383,6 +383,35 @@ def test_bodies_that_only_the_standard_json_reads_are_still_read(client: TestCli
     assert r.json()["detail"].startswith("body is not valid JSON: Expecting property name")
 
 
+def test_integers_over_64_bits_are_read_exactly(client: TestClient) -> None:
+    # orjson reads them as floats: the ad's content id (no "id" given) and its site
+    # fields must come from the exact integer, as json reads it
+    from adsentry.io.readers import ad_from_record
+
+    for n in (2**64, -(2**63) - 1, 10**30):
+        body = json.dumps({"body": "call 212-555-0100 tonight", "n": n}).encode()
+        r = client.post(
+            "/v1/screen", content=body, headers={**AUTH, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["ad_id"] == ad_from_record(json.loads(body)).ad_id
+
+
+def test_a_deeply_nested_body_is_a_422_not_a_500(client: TestClient) -> None:
+    for depth in (32, 900, 1000, 1020, 5000):  # the ad is level 1: 33 levels and more
+        body = b'{"body": "call 212-555-0100", "x": ' + b"[" * depth + b"]" * depth + b"}"
+        r = client.post(
+            "/v1/screen", content=body, headers={**AUTH, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 422, (depth, r.text)
+        assert "nested" in r.json()["detail"] or "too deep" in r.json()["detail"]
+    body = b'{"body": "call 212-555-0100", "x": ' + b"[" * 31 + b"]" * 31 + b"}"
+    r = client.post(
+        "/v1/screen", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+
+
 def test_an_answer_orjson_refuses_is_sent_by_json(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -217,7 +217,10 @@ class TemplateLookup:
         sharing a key with the row, most shared keys first, then smallest pk; at most
         ``limit`` each. The runs of equal keys are found with one binary search of all
         the keys (a second one for the keys found only), and every (row, pk) pair is
-        counted with one sort, whatever the number of rows."""
+        counted with one sort, whatever the number of rows. Raises ValueError for a
+        negative ``limit``."""
+        if limit < 0:
+            raise ValueError(f"limit must be 0 or more, not {limit}")
         m = salted.shape[0]
         flat = salted.ravel()
         lo = self._first_at_least(flat)
