@@ -65,6 +65,29 @@ def test_default_mapping_and_site_fields(tmp_path: Path) -> None:
     assert ad.raw_sha256 == hashlib.sha256(line).hexdigest()
 
 
+def test_records_of_different_layouts_in_one_file_each_map_their_own_keys(
+    tmp_path: Path,
+) -> None:
+    # the reader keeps one field plan per layout (the record's keys in order)
+    records = [
+        {"id": "a", "body": "one", "x": 1},
+        {"id": "b", "text": "two", "x": 2},
+        {"text": "three-t", "id": "c", "body": "three-b"},  # body wins over text
+        {"id": "d", "description": "four", "text": None},  # text present but null
+        {"id": "e", "body": "five", "x": 5},  # the first layout again
+        {"x": 6, "id": "f", "body": "six"},  # the same keys in another order
+    ]
+    ads, rejected, _ = read_all(write_lines(tmp_path / "f.jsonl", [json.dumps(r) for r in records]))
+    assert [r.reason for r in rejected] == ["no_text"]  # d: text wins and is null
+    assert [(a.ad_id, a.body, a.field_names, a.site_fields) for a in ads] == [
+        ("a", "one", {}, {"x": 1}),
+        ("b", "two", {"body": "text"}, {"x": 2}),
+        ("c", "three-b", {}, {"text": "three-t"}),
+        ("e", "five", {}, {"x": 5}),
+        ("f", "six", {}, {"x": 6}),
+    ]
+
+
 def test_source_precedence(tmp_path: Path) -> None:
     p = write_lines(
         tmp_path / "dump.jsonl",

@@ -202,6 +202,7 @@ class AdReader:
         self.format = "csv" if name.endswith((".csv", ".tsv")) else "jsonl"
         self._delimiter = "\t" if name.endswith(".tsv") else ","
         self._stem = _source_stem(self.path)
+        self._plans: dict[tuple[str, ...], _Plan] = {}  # see _build_ad
 
     @property
     def bytes_read(self) -> int:
@@ -243,16 +244,20 @@ class AdReader:
 
     def _iter_jsonl(self, stream: IO[bytes]) -> Iterator[Ad | Rejected]:
         file = str(self.path)
-        hook = _PairsHook(Counter())  # one decoder for the file; its hook gets each
-        decoder = json.JSONDecoder(object_pairs_hook=hook)  # record's repair counter
+        stats = self.stats
+        # One decoder for the file; its hook counts repeated keys into the current
+        # record's repairs (one Counter, emptied before each record that needs it).
+        repairs: Counter[str] = Counter()
+        decode = json.JSONDecoder(object_pairs_hook=_PairsHook(repairs)).decode
+        plans = self._plans
         for line_no, line in enumerate(stream, start=1):
             if line_no == 1 and line.startswith(_BOM):
                 line = line[len(_BOM) :]
             line = line.rstrip(b"\r\n")
-            if not line.strip():
-                self.stats.blank += 1
+            if not line or line.isspace():
+                stats.blank += 1
                 continue
-            self.stats.records += 1
+            stats.records += 1
             sha = hashlib.sha256(line).hexdigest()
             if len(line) > MAX_RECORD_BYTES:
                 yield self._reject(
@@ -264,7 +269,8 @@ class AdReader:
                     sha,
                 )
                 continue
-            repairs: Counter[str] = Counter()
+            if repairs:
+                repairs.clear()
             if b"\x00" in line:
                 repairs["nul"] += line.count(b"\x00")
                 line_clean = line.replace(b"\x00", b"")
@@ -276,8 +282,7 @@ class AdReader:
                 text = line_clean.decode("utf-8", errors="replace")
                 repairs["invalid_utf8"] += 1
             try:
-                hook.repairs = repairs
-                value = decoder.decode(text)
+                value = decode(text)
             except (json.JSONDecodeError, RecursionError) as exc:
                 yield self._reject(file, line_no, "bad_json", _json_detail(exc), line, sha)
                 continue
@@ -288,11 +293,12 @@ class AdReader:
             if _NEEDS_SANITIZE.search(text) is not None:
                 value = _sanitize(value, repairs)
             try:
-                ad = self._build(value, sha, repairs)
+                ad = _build_ad(value, sha, repairs, self.field_map, self.source, self._stem, plans)
             except _RecordError as exc:
                 yield self._reject(file, line_no, exc.reason, exc.detail, line, sha)
                 continue
-            self._count_repairs(repairs)
+            if repairs:
+                self._count_repairs(repairs)
             yield ad
 
     # -- CSV -------------------------------------------------------------------
@@ -387,7 +393,9 @@ class AdReader:
         return Rejected(file, line, reason, detail, text, sha)
 
     def _build(self, record: dict[str, Any], raw_sha256: str, repairs: Counter[str]) -> Ad:
-        return _build_ad(record, raw_sha256, repairs, self.field_map, self.source, self._stem)
+        return _build_ad(
+            record, raw_sha256, repairs, self.field_map, self.source, self._stem, self._plans
+        )
 
 
 def _build_ad(
@@ -397,15 +405,26 @@ def _build_ad(
     field_map: Mapping[str, tuple[str, ...]],
     source: str | None,
     default_source: str,
+    plans: dict[tuple[str, ...], _Plan] | None = None,
 ) -> Ad:
     """One record as an Ad (the reader's mapping; see :class:`AdReader`), or
-    _RecordError with the quarantine reason."""
-    picked, used = _pick_all(field_map, record)
+    _RecordError with the quarantine reason. ``plans``: a cache of :func:`_plan` by
+    the record's keys, for a reader whose records share a layout."""
+    cached = None
+    if plans is not None:
+        layout = tuple(record)
+        cached = plans.get(layout)
+    if cached is None:
+        cached = _plan(field_map, record)
+        if plans is not None and len(plans) < _MAX_PLANS:
+            plans[layout] = cached
+    picks, used = cached
+    picked = {name: (record[key], key) for name, key in picks}
     field_names: dict[str, str] = {}
     texts: dict[str, str] = {}
     for name in _TEXT_TARGETS:
         value, key = picked.get(name, _NOTHING)
-        texts[name] = _as_text(value, key or name)
+        texts[name] = value if type(value) is str else _as_text(value, key or name)
         if key is not None and key != name:
             field_names[name] = key
     if not texts["title"].strip() and not texts["body"].strip():
@@ -463,21 +482,21 @@ def _build_ad(
 
 _NOTHING: tuple[None, None] = (None, None)
 
+#: What :func:`_plan` decides for one layout of a record: ``(canonical field, key)``
+#: of each field found, and the set of those keys (the rest go to site fields).
+_Plan = tuple[tuple[tuple[str, str], ...], frozenset[str]]
+_MAX_PLANS = 256  # layouts cached per reader (files usually have a handful)
 
-def _pick_all(
-    field_map: Mapping[str, tuple[str, ...]], record: dict[str, Any]
-) -> tuple[dict[str, tuple[Any, str]], set[str]]:
-    """Canonical field name -> (value, key) of the first of its keys the record has,
-    and the set of those keys."""
-    picked: dict[str, tuple[Any, str]] = {}
-    used: set[str] = set()
+
+def _plan(field_map: Mapping[str, tuple[str, ...]], record: dict[str, Any]) -> _Plan:
+    """For each canonical field name, the first of its keys the record has."""
+    picks: list[tuple[str, str]] = []
     for name, keys in field_map.items():
         for key in keys:
             if key in record:
-                picked[name] = (record[key], key)
-                used.add(key)
+                picks.append((name, key))
                 break
-    return picked, used
+    return tuple(picks), frozenset(key for _, key in picks)
 
 
 def ad_from_record(
