@@ -215,10 +215,10 @@ class TemplateLookup:
     def _ranked_many(self, salted: NDArray[np.uint64], limit: int) -> list[list[int]]:
         """Candidates of each row of salted band keys (shape (texts, bands)): the pks
         sharing a key with the row, most shared keys first, then smallest pk; at most
-        ``limit`` each. The runs of equal keys are found with one binary search of all
-        the keys (a second one for the keys found only), and every (row, pk) pair is
-        counted with one sort, whatever the number of rows. Raises ValueError for a
-        negative ``limit``."""
+        ``limit`` each. Where each key's run of equal keys starts is found by
+        :meth:`_first_at_least`, where it ends by a binary search of the keys found
+        only, and every (row, pk) pair is counted with one sort, whatever the number
+        of rows. Raises ValueError for a negative ``limit``."""
         if limit < 0:
             raise ValueError(f"limit must be 0 or more, not {limit}")
         m = salted.shape[0]
@@ -264,8 +264,8 @@ class TemplateLookup:
         search of every ``_STRIDE``-th key (``_top``: 0.5 MB for 4.2 M keys, which stays
         in the CPU's cache) picks each key's block, then the block (one ``_STRIDE``-key
         row read in order) is counted. A binary search of the whole array (34 MB for
-        100k ads) misses the cache at nearly every step: 0.48 ms for the 252 keys of
-        six ads, against about a tenth of that in two steps."""
+        100k ads) misses the cache at nearly every step. For the 252 keys of six ads,
+        under line_profiler: 0.48 ms in one step, 0.36 ms in two."""
         n = len(self._keys)
         if n == 0:
             return np.zeros(len(flat), dtype=np.int64)
