@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from adsentry.config import Config
 from adsentry.errors import AdsentryError
 from adsentry.pipeline import analyze
-from adsentry.store import open_store
+from adsentry.store import Store, open_store
 from adsentry.web import create_app, is_loopback
 
 T = TypeVar("T")
@@ -667,92 +667,92 @@ def test_screening_processes_die_of_sigterm_whatever_the_server_handles(db: Path
         store.close()
 
 
-def test_a_screener_finds_ads_another_process_stored_since_it_started(
-    db: Path, tmp_path: Path
-) -> None:
-    # two screeners on one database stand for two screening processes
+@pytest.fixture
+def case_store(db: Path, tmp_path: Path) -> Iterator[tuple[Store, Path]]:
+    """A copy of the module's case database, open: for tests that write to it."""
     import shutil
-
-    from adsentry.io.readers import ad_from_record
-    from adsentry.screen import Screener
 
     case = tmp_path / "case.db"
     shutil.copy(db, case)
+    store = open_store(case, create=False)
+    try:
+        yield store, case
+    finally:
+        store.close()
+
+
+def test_a_screener_finds_ads_another_process_stored_since_it_started(
+    case_store: tuple[Store, Path],
+) -> None:
+    # two screeners on one database stand for two screening processes
+    from adsentry.io.readers import ad_from_record
+    from adsentry.screen import Screener
+
+    store, _ = case_store
     text = (
         "Sweet and classy, I offer the girlfriend experience with dinner dates and "
         "long relaxing evenings by the sea; text me for my rates and a photo."
     )
     other = "Sporty and fun, weekend road trips and hikes; message me for details."
-    store = open_store(case, create=False)
-    try:
-        one, two = Screener(store), Screener(store)
-        probe = ad_from_record({"id": "probe", "body": text})
-        assert two.screen(probe)["network"] is None
-        assert one.screen(ad_from_record({"id": "st-1", "body": text}), store_ad=True)["stored"]
-        net = two.screen(probe)["network"]  # by template: the text, no identifier
-        assert net is not None and net["evidence"][0]["kind"] == "template"
-        assert net["evidence"][0]["ad"] == {"source": "screen", "ad_id": "st-1"}
-        # a new version replaces the text: the old one no longer links, in either
-        new = ad_from_record({"id": "st-1", "body": other})
-        assert one.screen(new, store_ad=True)["stored"]
-        assert two.screen(probe)["network"] is None
-        assert one.screen(probe)["network"] is None
-        assert two.catch_up() == 0  # nothing stored since: one query, nothing read
-    finally:
-        store.close()
+    one, two = Screener(store), Screener(store)
+    probe = ad_from_record({"id": "probe", "body": text})
+    assert two.screen(probe)["network"] is None
+    assert one.screen(ad_from_record({"id": "st-1", "body": text}), store_ad=True)["stored"]
+    net = two.screen(probe)["network"]  # by template: the text, no identifier
+    assert net is not None and net["evidence"][0]["kind"] == "template"
+    assert net["evidence"][0]["ad"] == {"source": "screen", "ad_id": "st-1"}
+    # a new version replaces the text: the old one no longer links, in either
+    new = ad_from_record({"id": "st-1", "body": other})
+    assert one.screen(new, store_ad=True)["stored"]
+    assert two.screen(probe)["network"] is None
+    assert one.screen(probe)["network"] is None
+    assert two.catch_up() == 0  # nothing stored since: one query, nothing read
 
 
 def test_a_screener_follows_the_networks_of_a_later_analyze_or_relink(
-    db: Path, tmp_path: Path
+    case_store: tuple[Store, Path], tmp_path: Path
 ) -> None:
     # A running server answers with the networks stored now, not those of its start:
     # `adsentry analyze` of a new file (which links and rescores) or `adsentry relink`
     # while it runs.
-    import shutil
-
     from adsentry.io.readers import ad_from_record
     from adsentry.link.networks import network_id_of, relink
     from adsentry.screen import Screener
 
-    case = tmp_path / "case.db"
-    shutil.copy(db, case)
+    store, case = case_store
     probe = ad_from_record({"id": "probe", "body": "Call me six1nine 5five5 O142 tonight"})
-    store = open_store(case, create=False)
-    try:
-        screener = Screener(store)
-        before = screener.screen(probe)["network"]
-        assert before["network_id"] == network_id_of("site", "g1")
-        assert before["size"] == 3
-        # a new ad of the same poster, whose key ("a0") is now the smallest of the group:
-        # the network's id becomes the one of a0, its size 4, its score a new one
-        more = tmp_path / "more.jsonl"
-        more.write_text(
-            json.dumps(
-                {
-                    "id": "a0",
-                    "source": "site",
-                    "title": "Ruby",
-                    "body": "I'm Ruby, 619 555 0142, Bakersfield incall.",
-                    "location": "Bakersfield, CA",
-                }
-            )
-            + "\n"
+    screener = Screener(store)
+    before = screener.screen(probe)["network"]
+    assert before["network_id"] == network_id_of("site", "g1")
+    assert before["size"] == 3
+    # a new ad of the same poster, whose key ("a0") is now the smallest of the group:
+    # the network's id becomes the one of a0, its size 4, its score a new one
+    more = tmp_path / "more.jsonl"
+    more.write_text(
+        json.dumps(
+            {
+                "id": "a0",
+                "source": "site",
+                "title": "Ruby",
+                "body": "I'm Ruby, 619 555 0142, Bakersfield incall.",
+                "location": "Bakersfield, CA",
+            }
         )
-        analyze([more], store, db_path=case)
-        stored = {nid for _s, i, _p, nid, _t in store.link_assignments() if i == "a0"}
-        assert stored == {network_id_of("site", "a0")}
-        after = screener.screen(probe)["network"]
-        assert after["network_id"] == network_id_of("site", "a0")
-        assert after["size"] == 4
-        scores = dict((n, s) for n, s, _d, _c in store.top_assessments("network", 100))
-        assert after["score"] == scores[after["network_id"]]
-        # a relink that stores no ad still changes what the screener reads
-        version = store.data_version()
-        relink(store)
-        assert store.data_version() != version
-        assert screener.screen(probe)["network"] == after
-    finally:
-        store.close()
+        + "\n"
+    )
+    analyze([more], store, db_path=case)
+    stored = {nid for _s, i, _p, nid, _t in store.link_assignments() if i == "a0"}
+    assert stored == {network_id_of("site", "a0")}
+    after = screener.screen(probe)["network"]
+    assert after["network_id"] == network_id_of("site", "a0")
+    assert after["size"] == 4
+    scores = dict((n, s) for n, s, _d, _c in store.top_assessments("network", 100))
+    assert after["score"] == scores[after["network_id"]]
+    # a relink that stores no ad still changes what the screener reads
+    version = store.data_version()
+    relink(store)
+    assert store.data_version() != version
+    assert screener.screen(probe)["network"] == after
 
 
 def test_the_server_keeps_serving_while_it_screens_a_large_ad_itself() -> None:
