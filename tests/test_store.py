@@ -106,7 +106,7 @@ def test_the_screening_lookups_name_the_database_when_it_fails(tmp_path: Path) -
         with sqlite3.connect(path) as raw:
             raw.execute("ALTER TABLE ads RENAME TO gone")
         for call in (
-            store.max_ad_pk,
+            store.data_version,
             lambda: store.keys_of([1]),
             lambda: store.current_pks([("s", "a")]),
             lambda: store.superseded_pks([("s", "a")]),

@@ -959,14 +959,6 @@ class Store(ABC):
                         out.add(int(pk))
             return out
 
-    def max_ad_pk(self) -> int:
-        """The largest ad pk stored (0 for none). Pks only grow, and a new version of
-        an ad gets a new one, so a reader that kept this number can later read just
-        the ads stored since (``iter_current_link(after=...)``)."""
-        with self._guard("reading ads"), self.engine.connect() as conn:
-            ((top,),) = self._fetch_in(conn, "SELECT max(pk) FROM ads", [])
-        return int(top or 0)
-
     def keys_of(self, pks: Sequence[int]) -> dict[int, tuple[str, str]]:
         """pk -> ``(source, ad_id)`` of the given stored ads."""
         out: dict[int, tuple[str, str]] = {}
@@ -1017,7 +1009,9 @@ class Store(ABC):
     # -- reads for the investigator's pages (adsentry.web) -------------------------
 
     def data_version(self) -> tuple[int, str | None]:
-        """``(largest ad pk, links stamp)``: the pk grows whenever ads are stored, the
+        """``(largest ad pk, links stamp)``: the pk grows whenever ads are stored (pks
+        only grow, and a new version of an ad gets a new one, so a reader that kept it
+        can later read just the ads stored since: ``iter_current_link(after=...)``); the
         stamp changes whenever links or scores are written (by ``analyze``, ``relink``,
         a rescore), even when no ad was added; None before the first link. So that
         readers holding figures (page caches, a screener's networks) know when to read
