@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from adsentry.link.lookup import TemplateLookup, as_sets, similarity_to
@@ -72,6 +74,62 @@ def test_candidates_of_many_texts_at_once_equal_one_by_one() -> None:
     assert lookup.query_many(queries, limit=0)[-2][0] == []
     with pytest.raises(ValueError, match="limit must be 0 or more"):
         lookup.query_many(queries, limit=-1)
+
+
+def test_a_build_with_known_band_keys_equals_one_that_computes_them() -> None:
+    from adsentry.link.templates import band_key_matrix
+
+    ts = texts(60, 6)
+    items = [(10 + i, t) for i, t in enumerate(ts)]
+    ok, keys = band_key_matrix(ts)
+    # keys known for every other ad, plus pks the build never sees (replaced versions)
+    pks = np.asarray([10 + i for i in range(0, 60, 2) if ok[i]] + [5000, 6000])
+    mat = np.vstack([keys[[i for i in range(0, 60, 2) if ok[i]]], keys[:2] ^ 1])
+    plain = TemplateLookup.build(items)
+    reused = TemplateLookup.build(items, known=(pks, mat))
+    assert np.array_equal(plain._keys, reused._keys)
+    assert np.array_equal(plain._pk_of, reused._pk_of)
+    for q in ts[:5]:
+        assert plain.candidates(q) == reused.candidates(q)
+    # the known keys are taken as they are, not computed again: a changed one shows
+    changed = TemplateLookup.build(items, known=(pks[:1], mat[:1] ^ 1))
+    assert not np.array_equal(plain._keys, changed._keys)
+    assert np.array_equal(np.sort(plain._pk_of), np.sort(changed._pk_of))
+
+
+def test_stored_band_keys_are_those_of_the_masked_texts_under_the_same_params(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+    import json
+
+    from adsentry.link.lookup import stored_band_keys
+    from adsentry.link.networks import stored_masked_texts
+    from adsentry.link.templates import DEFAULT_PARAMS, band_key_matrix
+    from adsentry.pipeline import analyze
+    from adsentry.store import open_store
+
+    src = tmp_path / "ads.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": f"a{i}", "body": t + " call 619-555-01" + f"{i:02d}"}) + "\n"
+            for i, t in enumerate(texts(30, 7))
+        )
+    )
+    store = open_store(tmp_path / "x.db")
+    try:
+        assert stored_band_keys(store) is None  # nothing linked yet
+        analyze([src], store, db_path=tmp_path / "x.db")
+        known = stored_band_keys(store)
+        assert known is not None
+        stored = list(stored_masked_texts(store))
+        ok, keys = band_key_matrix([t for _, _, t in stored])
+        assert known[0].tolist() == [a.pk for (a, _, _), e in zip(stored, ok, strict=True) if e]
+        assert np.array_equal(known[1], keys[ok])
+        other = dataclasses.replace(DEFAULT_PARAMS, threshold=0.7)
+        assert stored_band_keys(store, other) is None  # other params: computed afresh
+    finally:
+        store.close()
 
 
 def test_set_similarity_equals_the_reference_similarity() -> None:

@@ -41,7 +41,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, NamedTuple
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
-from adsentry.link.lookup import TemplateLookup
+from adsentry.link.lookup import TemplateLookup, stored_band_keys
 from adsentry.link.networks import (
     MASKS,
     ad_key,
@@ -110,10 +110,12 @@ class Screener:
     """Screens ads against one case database (read-only unless ``store_ad``).
 
     Build cost: one pass over the stored current ads (their masked texts are
-    MinHashed into a :class:`TemplateLookup`); ads stored later, by this or any other
-    process, are indexed before the next batch (:meth:`catch_up`). Thread-safe: the
-    per-ad stages are pure, reads go through the store's connection pool, and what
-    changes the index (storing an ad, catching up) holds one lock.
+    analyzed into a :class:`TemplateLookup`, with the band keys the last link run
+    stored where it ran with these parameters, MinHash computed for the rest); ads
+    stored later, by this or any other process, are indexed before the next batch
+    (:meth:`catch_up`). Thread-safe: the per-ad stages are pure, reads go through
+    the store's connection pool, and what changes the index (storing an ad, catching
+    up) holds one lock.
     """
 
     def __init__(
@@ -136,7 +138,9 @@ class Screener:
         self._links = _read_links(store, stamp)
         self._superseded = store.superseded_pks()
         self.lookup = TemplateLookup.build(
-            ((a.pk, text) for a, _, text in stored_masked_texts(store)), template_params
+            ((a.pk, text) for a, _, text in stored_masked_texts(store)),
+            template_params,
+            known=stored_band_keys(store, template_params),
         )
 
     def catch_up(self) -> int:
