@@ -65,6 +65,7 @@ from adsentry.link.identifiers import (
     find_generic,
     needs_places,
 )
+from adsentry.link.lookup import read_band_keys
 from adsentry.link.networks import (
     COMPUTE_KINDS,
     MASKS,
@@ -256,13 +257,7 @@ class _Bands(NamedTuple):
 
 def _stored_bands(store: Store, params: TemplateParams) -> _Bands:
     """The band keys of every ad of the last link run (``ad_bands``), by pk."""
-    pks: list[int] = []
-    parts: list[bytes] = []
-    for chunk in store.iter_band_keys():
-        pks.extend(p for p, _ in chunk)
-        parts.append(b"".join(k for _, k in chunk))
-    keys = np.frombuffer(b"".join(parts), dtype=">u8").astype(np.uint64)
-    return _Bands.of(np.asarray(pks, dtype=np.int64), keys.reshape(len(pks), params.bands))
+    return _Bands.of(*read_band_keys(store, params))
 
 
 def _new_bands(

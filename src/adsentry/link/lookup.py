@@ -363,6 +363,15 @@ def stored_band_keys(
     state = store.link_state()
     if state is None or state.params != params_fingerprint(params):
         return None
+    return read_band_keys(store, params)
+
+
+def read_band_keys(
+    store: Store, params: TemplateParams = DEFAULT_PARAMS
+) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
+    """Every row of ``ad_bands`` with keys, by pk: ``(pks, keys)`` of shapes (n,) int64
+    and (n, ``params.bands``) uint64 (the stored big-endian bytes read back), whatever
+    parameters computed them (callers check those)."""
     pks: list[int] = []
     parts: list[bytes] = []
     for chunk in store.iter_band_keys():
