@@ -527,10 +527,16 @@ def create_app(
         responses={
             401: {"model": Problem, "description": "No or wrong API key."},
             413: {"model": Problem, "description": "Body over 1 MB."},
-            422: {"model": Problem, "description": "Not valid JSON, or wrong types."},
+            422: {
+                "model": Problem,
+                "description": f"Not valid JSON, wrong types, or nested over {MAX_NESTING} levels.",
+            },
             503: {
                 "model": Problem,
-                "description": "Cannot screen now (the server is stopping); send it again.",
+                "description": (
+                    "Cannot screen now (the server is stopping, or the screening process "
+                    "that held the request died); send it again."
+                ),
             },
         },
         openapi_extra={
