@@ -55,6 +55,18 @@ def test_two_numbers_glued_or_listed() -> None:
     assert [g[0] for g in got] == ["+16195550142", "+16195550143", "+16195550144"]
 
 
+def test_numbers_glued_into_one_digit_group_must_fill_it() -> None:
+    # two numbers written without a space between them are two numbers
+    got = phones("61955501426195550143")
+    assert [g[:2] for g in got] == [("+16195550142", "6195550142"), ("+16195550143", "6195550143")]
+    # and the second may run on into the next group: 619555014 + 3
+    got = phones("6195550142619555014 3")
+    assert [g[0] for g in got] == ["+16195550142", "+16195550143"]
+    # a long reference number is no phone, though "1 234 567 8901" reads at its start
+    assert phones("Ref 123456789012345678901234") == []
+    assert phones("order 16195550142000000000") == []
+
+
 def test_split_number_a_few_words_apart() -> None:
     (got,) = phones("call 619 and then 555 and last 0142 xoxo")
     assert got[:2] == ("+16195550142", "619 and then 555 and last 0142")

@@ -156,7 +156,8 @@ def split_numbers(
     ``+``; ``group_starts``: indexes where a digit group begins as written (default:
     every index). A number starts at a group start (or right where the previous one
     ended); lengths that end at a group boundary are tried first, longest first, then
-    the others (glued numbers); a bare country code is read last. Returns
+    the others (glued numbers, kept only when the numbers glued together fill their
+    digit group); a bare country code is read last. Returns
     ``(start, end, e164, national_number)`` index ranges into ``digits``.
     """
     found: list[tuple[int, int, str, str]] = []
@@ -194,7 +195,25 @@ def split_numbers(
             continue
         found.append(hit)
         i = hit[1]
-    return found
+    return _whole_groups(found, bounds)
+
+
+def _whole_groups(
+    found: list[tuple[int, int, str, str]], bounds: set[int]
+) -> list[tuple[int, int, str, str]]:
+    """Drop the numbers that end inside a digit group unless the numbers glued after
+    them fill the group to its end: "61955501426195550143" is two numbers, while the
+    "1 234 567 8901" at the start of the reference "123456789012345678901234" is none."""
+    kept: list[tuple[int, int, str, str]] = []
+    chain: list[tuple[int, int, str, str]] = []
+    for hit in found:
+        if chain and hit[0] != chain[-1][1]:
+            chain = []  # the glued numbers before stopped inside their group
+        chain.append(hit)
+        if hit[1] in bounds:
+            kept.extend(chain)
+            chain = []
+    return kept
 
 
 def _national_ahead(digits: str, i: int, starts: Sequence[int], regions: Sequence[str]) -> bool:
