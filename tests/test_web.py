@@ -424,6 +424,72 @@ def test_an_answer_orjson_refuses_is_sent_by_json(
     assert r.status_code == 200 and r.json() == {"score": 2**70}
 
 
+def test_the_route_behind_the_fast_path_answers_as_it_does(client: TestClient) -> None:
+    # adsentry serve answers POST /v1/screen in ScreenFastPath, before the router; the
+    # FastAPI route (what /docs describes) must give the same status, body and headers
+    from adsentry.web.app import ScreenFastPath
+
+    app: Any = client.app
+    assert [m.cls for m in app.user_middleware].count(ScreenFastPath) == 1
+    layer = app.middleware_stack  # built by the first request
+    while not isinstance(layer, ScreenFastPath):
+        layer = layer.app
+    behind = layer.app  # the app as it is under the fast path: the router and its layers
+
+    def via_router(body: bytes, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        async def run() -> tuple[int, bytes, dict[str, str]]:
+            pending = [{"type": "http.request", "body": body, "more_body": False}]
+            sent: list[dict[str, Any]] = []
+
+            async def receive() -> dict[str, Any]:
+                return pending.pop() if pending else {"type": "http.disconnect"}
+
+            async def send(message: dict[str, Any]) -> None:
+                sent.append(message)
+
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/v1/screen",
+                "raw_path": b"/v1/screen",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+                "client": ("127.0.0.1", 1),
+                "server": ("127.0.0.1", 80),
+                "app": app,
+            }
+            await behind(scope, receive, send)
+            start = sent[0]
+            head = {k.decode(): v.decode() for k, v in start["headers"]}
+            return start["status"], b"".join(m.get("body", b"") for m in sent[1:]), head
+
+        result: tuple[int, bytes, dict[str, str]] = client.portal.call(run)  # type: ignore[union-attr]
+        return result
+
+    json_type = {"Content-Type": "application/json"}
+    cases = [
+        (json.dumps(OBSCURED_YOUTH).encode(), {**AUTH, **json_type}),
+        (json.dumps(NETWORK_ADS[0] | {"id": "other"}).encode(), {**AUTH, **json_type}),
+        (b'{"body": "hello"}', {"Authorization": "Bearer wrong", **json_type}),
+        (b"{not json", {**AUTH, **json_type}),
+        (b'{"body": 42}', {**AUTH, **json_type}),
+        (b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", AUTH),
+    ]
+    statuses = []
+    for body, headers in cases:
+        fast = client.post("/v1/screen", content=body, headers=headers)
+        status, routed, routed_headers = via_router(body, headers)
+        assert (fast.status_code, fast.content) == (status, routed)
+        assert fast.headers["content-type"] == routed_headers["content-type"]
+        assert fast.headers.get("www-authenticate") == routed_headers.get("www-authenticate")
+        statuses.append(status)
+    assert statuses == [200, 200, 401, 422, 422, 422]
+
+
 def test_screening_processes_answer_as_one_process_does(db: Path, tmp_path: Path) -> None:
     import shutil
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor

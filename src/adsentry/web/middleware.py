@@ -27,7 +27,13 @@ async def send_json(
     send: Send, status: int, payload: dict[str, Any], headers: Iterable[tuple[bytes, bytes]] = ()
 ) -> None:
     """Send a complete JSON response."""
-    body = json.dumps(payload).encode("utf-8")
+    await send_json_bytes(send, status, json.dumps(payload).encode("utf-8"), headers)
+
+
+async def send_json_bytes(
+    send: Send, status: int, body: bytes, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    """Send a complete response whose ``body`` is JSON already encoded."""
     await send(
         {
             "type": "http.response.start",
