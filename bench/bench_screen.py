@@ -64,10 +64,16 @@ def build_db(workdir: Path, n_ads: int) -> Path:
 
 def screening_bodies(n: int) -> list[bytes]:
     """``n`` new demo ads (seed 99, not in the database), as request bodies. The
-    warm-up sends the last 20; the clients start at spread offsets of the rest."""
+    warm-up sends the last 20; the clients start at spread offsets of the rest. The
+    generator numbers the ads of every seed from demo-0000001, so each id gets the
+    prefix ``new-``: otherwise an ad would be screened as a new version of the stored
+    ad with its key (source and id), as a platform sees an edited ad."""
     from adsentry.demo import generate
 
-    return [json.dumps(record).encode("utf-8") for record, _ in generate(n, seed=99)]
+    return [
+        json.dumps({**record, "id": f"new-{record['id']}"}).encode("utf-8")
+        for record, _ in generate(n, seed=99)
+    ]
 
 
 async def _client(

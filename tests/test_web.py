@@ -775,6 +775,36 @@ def test_a_screener_finds_ads_another_process_stored_since_it_started(
     assert two.catch_up() == 0  # nothing stored since: one query, nothing read
 
 
+def test_an_ad_screened_under_a_stored_key_never_links_to_its_own_stored_version(
+    case_store: tuple[Store, Path],
+) -> None:
+    # g1, g2 and g3 carry 619-555-0142. Screened again under its own key, g1 links
+    # to the other two only; an ad that another screener stored after this one was
+    # built, screened again under its key, links to nothing.
+    from adsentry.io.readers import ad_from_record
+    from adsentry.screen import Screener
+
+    store, _ = case_store
+    screener, other = Screener(store), Screener(store)
+
+    def phone_ads(answer: dict[str, Any]) -> int:
+        (item,) = [e for e in answer["network"]["evidence"] if e["kind"] == "phone"]
+        assert item["value"] == "+16195550142"
+        return int(item["ads"])
+
+    again = ad_from_record(NETWORK_ADS[0])
+    assert (again.source, again.ad_id) == ("site", "g1")
+    assert phone_ads(screener.screen(again)) == 2
+    stranger = ad_from_record({**NETWORK_ADS[0], "id": "g9"})
+    assert phone_ads(screener.screen(stranger)) == 3
+    # 212-555-0199 is carried by no stored ad until another screener stores st-9
+    later = ad_from_record({"id": "st-9", "body": "New here, call 212 555 0199 tonight"})
+    assert other.screen(later, store_ad=True)["stored"]
+    assert screener.screen(later)["network"] is None  # only itself carries it
+    net = screener.screen(ad_from_record({"id": "st-8", "body": later.body}))["network"]
+    assert net["size"] == 1 and net["evidence"][0]["value"] == "+12125550199"
+
+
 def test_a_screener_follows_the_networks_of_a_later_analyze_or_relink(
     case_store: tuple[Store, Path], tmp_path: Path
 ) -> None:

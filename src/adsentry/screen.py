@@ -36,9 +36,12 @@ import signal
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, NamedTuple
+
+import numpy as np
+import xxhash
 
 from adsentry.link.identifiers import IDENTIFIER_KINDS
 from adsentry.link.lookup import TemplateLookup, stored_band_keys
@@ -101,6 +104,18 @@ def _read_links(store: Store, stamp: str | None) -> _Links:
     )
 
 
+#: Keys of stored ads kept per screener (:meth:`Screener._keys_of`): about 150 bytes
+#: each, so about 15 MB at most.
+_KEY_CACHE = 100_000
+
+
+def _key_hash(source: str, ad_id: str) -> int:
+    """64-bit hash (xxh3) of an ad's key ``(source, ad_id)``."""
+    return xxhash.xxh3_64_intdigest(
+        f"{len(source)}:{source}{ad_id}".encode("utf-8", "surrogatepass")
+    )
+
+
 #: Template candidates verified per screened ad: the stored ads sharing the most LSH
 #: bands with it (one verified link is enough to name the template and its network).
 _CANDIDATES = 10
@@ -137,11 +152,24 @@ class Screener:
         self._seen_pk, stamp = store.data_version()
         self._links = _read_links(store, stamp)
         self._superseded = store.superseded_pks()
+        hashes: list[int] = []
+
+        def texts() -> Iterator[tuple[int, str]]:
+            for a, _, text in stored_masked_texts(store):
+                hashes.append(_key_hash(a.source, a.ad_id))
+                yield a.pk, text
+
         self.lookup = TemplateLookup.build(
-            ((a.pk, text) for a, _, text in stored_masked_texts(store)),
-            template_params,
-            known=stored_band_keys(store, template_params),
+            texts(), template_params, known=stored_band_keys(store, template_params)
         )
+        # The keys (source, ad_id) of the stored ads, hashed (8 bytes an ad): most
+        # screened ads are new, and a key that is not here needs no query for its
+        # stored version. Keys stored later go to the set.
+        self._stored_keys = np.unique(np.array(hashes, dtype=np.uint64))
+        self._later_keys: set[int] = set()
+        # pk -> (source, ad_id) of stored ads named in answers (a pk's key never
+        # changes), at most _KEY_CACHE of them
+        self._key_of: dict[int, tuple[str, str]] = {}
 
     def catch_up(self) -> int:
         """Read what changed in the database since this screener last looked, by any
@@ -162,6 +190,7 @@ class Screener:
             if top > self._seen_pk:
                 for a, _, text in stored_masked_texts(self.store, after=self._seen_pk):
                     keys.append((a.source, a.ad_id))
+                    self._later_keys.add(_key_hash(a.source, a.ad_id))
                     if a.pk not in self.lookup:
                         self.lookup.add(a.pk, text)
                 if keys:
@@ -194,7 +223,8 @@ class Screener:
         and ad_id) and superseded versions are left out.
         """
         own = [(d.ad.source, d.ad.ad_id) for d in docs]
-        own_pk = self.store.current_pks(own)
+        maybe_stored = [k for k in own if self._may_be_stored(*k)]
+        own_pk = self.store.current_pks(maybe_stored) if maybe_stored else {}
         keys = [
             sorted(
                 {
@@ -226,7 +256,7 @@ class Screener:
         # template, and those that would form a new network with the ad (in none yet)
         named = {pk for lk in linked for pk in lk}
         named.update(p for pks in carriers.values() for p in pks if p not in links.network_of)
-        key_of = self.store.keys_of(sorted(named))
+        key_of = self._keys_of(named)
         out = []
         for key, ks, lk in zip(own, keys, linked, strict=True):
             mine = own_pk.get(key)
@@ -246,6 +276,30 @@ class Screener:
                         }
                     )
             out.append((dict(evidence), {pk: key_of[pk] for pk in evidence if pk in key_of}))
+        return out
+
+    def _may_be_stored(self, source: str, ad_id: str) -> bool:
+        """False when no ad ``(source, ad_id)`` was stored when this screener last
+        caught up (True may be a hash collision: then a query tells)."""
+        h = _key_hash(source, ad_id)
+        if h in self._later_keys:
+            return True
+        known = self._stored_keys
+        i = int(np.searchsorted(known, np.uint64(h)))
+        return i < len(known) and int(known[i]) == h
+
+    def _keys_of(self, pks: set[int]) -> dict[int, tuple[str, str]]:
+        """pk -> ``(source, ad_id)`` of stored ads: from the cache, the rest in one
+        query (:meth:`~adsentry.store.base.Store.keys_of`)."""
+        cache = self._key_of
+        out = {p: cache[p] for p in pks if p in cache}
+        missing = sorted(pks.difference(out))
+        if missing:
+            got = self.store.keys_of(missing)
+            out.update(got)
+            if len(cache) + len(got) > _KEY_CACHE:
+                cache.clear()
+            cache.update(got)
         return out
 
     def _network(
@@ -355,6 +409,7 @@ class Screener:
             link_ad, ents = _link_view(doc.ad, doc.entities)
             for pk in self.store.current_pks([key]).values():
                 self.lookup.add(pk, masked_text(link_ad, ents))
+            self._later_keys.add(_key_hash(*key))
             return True
 
 
