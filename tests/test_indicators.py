@@ -138,6 +138,22 @@ def test_order_and_determinism() -> None:
     assert first == match_indicators(ad, [])
 
 
+def test_a_text_seen_before_gives_what_it_gave_in_its_own_field() -> None:
+    from adsentry.extract.context import clear_memos
+
+    clear_memos()
+    text = "2 latina girls, 100% real"
+    first = match_indicators(Ad("a", "t", title=text, body="discreet"), [])
+    # the same text again, as a body, then as a title after other ads
+    as_body = {i.code: i for i in match_indicators(Ad("b", "t", title="hi", body=text), [])}
+    assert [s.field for s in as_body["ethnicity_stated"].spans] == ["body"]
+    assert as_body["ethnicity_stated"].spans == (Span("body", 2, 8, "latina"),)
+    assert match_indicators(Ad("c", "t", title=text, body="discreet"), []) == first
+    clear_memos()  # and the same as computed afresh
+    assert match_indicators(Ad("d", "t", title=text, body="discreet"), []) == first
+    assert {i.code for i in first} >= {"ethnicity_stated", "multiple_providers"}
+
+
 def test_fold_offsets() -> None:
     f = fold("Ｙ O U N G Niña")
     assert f.text == "y oung niña" or f.text.startswith("y")

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
+from adsentry.extract.context import FieldMemo, scoped
 from adsentry.indicators.fold import Folded, fold
 from adsentry.indicators.lexicon import (
     CodeInfo,
@@ -115,38 +116,59 @@ def _candidates(lex: Compiled, text: str) -> list[tuple[int, tuple[CompiledEntry
 def _lexical(ad: Ad) -> _Found:
     found: _Found = {}
     lex = _compiled()
+    debug = log.isEnabledFor(logging.DEBUG)
     for name in SCANNED_FIELDS:
         original = ad.text_of(name)
         if not original:
             continue
-        view: Folded = fold(original)
-        text = view.text
-        cands = _candidates(lex, text)
-        if not cands:
-            continue
-        free = [0] * len(lex.codes)
-        for pos, entries in cands:
-            for ce in entries:
-                ci = ce.code_index
-                if pos < free[ci]:
-                    continue
-                m = ce.regex.match(text, pos)
-                if m is None or m.end() == pos:
-                    continue
-                start, end = pos, m.end()
-                if ce.before is not None and ce.before.search(text, max(0, start - 40), start):
-                    continue
-                if ce.after is not None and ce.after.match(text, end):
-                    continue
-                free[ci] = end
-                a, b = view.to_original(start, end)
-                code = lex.codes[ci]
-                spans, langs = found.setdefault(code, ([], set()))
-                spans.append(Span(name, a, b, original[a:b]))
-                langs.add(ce.entry.language)
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug("%s %s %s[%d:%d] %r", ad.ad_id, code, name, a, b, original[a:b])
+        memo = scoped(_MEMOS, name)
+        hits = memo.get(original)
+        if hits is None:
+            hits = memo.put(original, _field_hits(lex, name, original))
+        for code, span, language in hits:
+            spans, langs = found.setdefault(code, ([], set()))
+            spans.append(span)
+            langs.add(language)
+            if debug:
+                log.debug(
+                    "%s %s %s[%d:%d] %r", ad.ad_id, code, name, span.start, span.end, span.text
+                )
     return found
+
+
+#: What the lexicons matched in field texts seen before (field name -> text -> hits):
+#: a pure function of the text and the field's name, and ads repeat (reposts,
+#: location lines), as for the extractors' memos.
+_MEMOS: dict[str, FieldMemo[tuple[tuple[str, Span, str], ...]]] = {}
+
+
+def _field_hits(lex: Compiled, name: str, original: str) -> tuple[tuple[str, Span, str], ...]:
+    """``(code, span, language)`` of every lexicon match in one field, in text order
+    (within a code, matches never overlap)."""
+    view: Folded = fold(original)
+    text = view.text
+    cands = _candidates(lex, text)
+    if not cands:
+        return ()
+    hits: list[tuple[str, Span, str]] = []
+    free = [0] * len(lex.codes)
+    for pos, entries in cands:
+        for ce in entries:
+            ci = ce.code_index
+            if pos < free[ci]:
+                continue
+            m = ce.regex.match(text, pos)
+            if m is None or m.end() == pos:
+                continue
+            start, end = pos, m.end()
+            if ce.before is not None and ce.before.search(text, max(0, start - 40), start):
+                continue
+            if ce.after is not None and ce.after.match(text, end):
+                continue
+            free[ci] = end
+            a, b = view.to_original(start, end)
+            hits.append((lex.codes[ci], Span(name, a, b, original[a:b]), ce.entry.language))
+    return tuple(hits)
 
 
 def _indicator(code: str, spans: list[Span], language: str) -> Indicator:
