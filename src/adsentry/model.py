@@ -50,6 +50,20 @@ class Ad:
         """The key of canonical field ``name`` in the input record (``body`` -> ``text``)."""
         return self.field_names.get(name, name)
 
+    def __reduce__(self) -> tuple[type[Ad], tuple[Any, ...]]:
+        # Pickled as the constructor's arguments: the process pools send every Ad and
+        # what was found in it, and a slotted dataclass's own __setstate__ walks
+        # dataclasses.fields() for every object (unpickling the per-ad results of
+        # analyze took 34 µs an ad against 16.5 this way, backpage-ca-2017 masked).
+        return (
+            Ad,
+            (
+                self.ad_id, self.source, self.title, self.body, self.url, self.location,
+                self.posted_at, self.images, self.site_fields, self.raw_sha256,
+                self.field_names,
+            ),
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -62,6 +76,9 @@ class Span:
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "start": self.start, "end": self.end, "text": self.text}
+
+    def __reduce__(self) -> tuple[type[Span], tuple[Any, ...]]:
+        return (Span, (self.field, self.start, self.end, self.text))  # see Ad.__reduce__
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +122,15 @@ class Entity:
             "extractor": self.extractor,
         }
 
+    def __reduce__(self) -> tuple[type[Entity], tuple[Any, ...]]:
+        return (
+            Entity,
+            (
+                self.kind, self.value, self.field, self.start, self.end, self.text,
+                self.obfuscated, self.extractor,
+            ),
+        )  # fmt: skip  # see Ad.__reduce__
+
 
 @dataclass(frozen=True, slots=True)
 class Indicator:
@@ -138,3 +164,7 @@ class Indicator:
             "language": self.language,
             "spans": [{**s.to_dict(), "field": names.get(s.field, s.field)} for s in self.spans],
         }
+
+    def __reduce__(self) -> tuple[type[Indicator], tuple[Any, ...]]:
+        args = (self.code, self.validated, self.source, self.spans, self.language)
+        return (Indicator, args)  # see Ad.__reduce__

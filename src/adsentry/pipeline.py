@@ -173,15 +173,17 @@ class Pipeline:
             initializer=_init_worker,
             initargs=(self.stage_names, self.config),
         ) as pool:
-            pending: deque[tuple[Future[list[Doc]], T]] = deque()
+            # A worker sends back what it found, not the ads: they are here already.
+            pending: deque[tuple[Future[list[_Found]], list[Ad], T]] = deque()
             for ads, payload in batches:
-                pending.append((pool.submit(_run_in_worker, list(ads)), payload))
+                sent = list(ads)
+                pending.append((pool.submit(_run_in_worker, sent), sent, payload))
                 if len(pending) >= 2 * n_process:
-                    fut, pl = pending.popleft()
-                    yield fut.result(), pl
+                    fut, sent, pl = pending.popleft()
+                    yield _docs(sent, fut.result()), pl
             while pending:
-                fut, pl = pending.popleft()
-                yield fut.result(), pl
+                fut, sent, pl = pending.popleft()
+                yield _docs(sent, fut.result()), pl
 
     def pipe(self, ads: Iterable[Ad], batch_size: int = 256, n_process: int = 1) -> Iterator[Doc]:
         """Process a stream of ads, yielding one Doc per ad in input order."""
@@ -265,9 +267,18 @@ _GC_STATE: list[tuple[int, int, int] | None] = []
 _GC_LOCK = threading.Lock()
 
 
-def _run_in_worker(ads: list[Ad]) -> list[Doc]:
+#: What the per-ad stages found in one ad: its entities and indicators.
+_Found = tuple[list[Entity], list[Indicator]]
+
+
+def _run_in_worker(ads: list[Ad]) -> list[_Found]:
     assert _WORKER is not None, "worker not initialised"
-    return _WORKER.run_batch(ads)
+    return [(doc.entities, doc.indicators) for doc in _WORKER.run_batch(ads)]
+
+
+def _docs(ads: list[Ad], found: list[_Found]) -> list[Doc]:
+    """The Docs of ``ads`` from what a worker found in them, in order."""
+    return [Doc(ad, ents, inds) for ad, (ents, inds) in zip(ads, found, strict=True)]
 
 
 def default_workers() -> int:
