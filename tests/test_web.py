@@ -490,6 +490,54 @@ def test_the_route_behind_the_fast_path_answers_as_it_does(client: TestClient) -
     assert statuses == [200, 200, 401, 422, 422, 422]
 
 
+def test_a_missing_or_wrong_key_is_refused_before_the_body_is_read(client: TestClient) -> None:
+    # A client without the key gets its 401 at once, not after sending up to 1 MB (or
+    # a 413 for a larger body): through the fast path and through the route alike.
+    from adsentry.web.app import ScreenFastPath
+
+    app: Any = client.app
+    layer = app.middleware_stack
+    while not isinstance(layer, ScreenFastPath):
+        layer = layer.app
+
+    def refusal(target: Any, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict[str, str]]:
+        async def run() -> tuple[int, dict[str, str]]:
+            sent: list[dict[str, Any]] = []
+
+            async def receive() -> dict[str, Any]:
+                raise AssertionError("the body was read")
+
+            async def send(message: dict[str, Any]) -> None:
+                sent.append(message)
+
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/v1/screen",
+                "raw_path": b"/v1/screen",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [(b"content-length", b"500000"), *headers],
+                "client": ("127.0.0.1", 1),
+                "server": ("127.0.0.1", 80),
+                "app": app,
+            }
+            await target(scope, receive, send)
+            head = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+            return sent[0]["status"], head
+
+        result: tuple[int, dict[str, str]] = client.portal.call(run)  # type: ignore[union-attr]
+        return result
+
+    for target in (app, layer.app):  # the whole app (fast path), and the route under it
+        for headers in ([], [(b"authorization", b"Bearer wrong")]):
+            status, head = refusal(target, headers)
+            assert (status, head["www-authenticate"]) == (401, "Bearer")
+
+
 def test_screening_processes_answer_as_one_process_does(db: Path, tmp_path: Path) -> None:
     import shutil
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
