@@ -488,13 +488,12 @@ async def screen_reply(raw: bytes, batcher: ScreenBatcher) -> tuple[int, bytes, 
 
 
 class ScreenFastPath:
-    """ASGI middleware that answers ``POST /v1/screen`` itself (:func:`key_refusal`
-    before the body is read, then :func:`screen_reply`),
-    before Starlette's and FastAPI's routing, request and response layers, which cost
-    about as much as the rest of the server process's own work on a request (in
-    process, 240 against 115 µs; bench_screen.py: 0.25-0.7 ms of CPU less per
-    request). Everything else
-    goes on to ``app``. Sits inside :class:`~adsentry.web.middleware.BodyLimit` (and
+    """ASGI middleware that answers ``POST /v1/screen`` itself: :func:`key_refusal`
+    before the body is read, then :func:`screen_reply`. It runs before Starlette's and
+    FastAPI's routing, request and response layers, which cost about as much as the
+    rest of the server process's own work on a request (in process, 240 against 115
+    µs; bench_screen.py: 0.25-0.7 ms of CPU less per request). Everything else goes on
+    to ``app``. Sits inside :class:`~adsentry.web.middleware.BodyLimit` (and
     :class:`~adsentry.web.middleware.RequireKey`), so their checks hold as for every
     route.
     """
