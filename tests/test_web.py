@@ -853,6 +853,31 @@ def test_an_ad_screened_under_a_stored_key_never_links_to_its_own_stored_version
     assert net["size"] == 1 and net["evidence"][0]["value"] == "+12125550199"
 
 
+def test_a_replaced_version_stops_counting_in_its_network_for_a_running_screener(
+    case_store: tuple[Store, Path],
+) -> None:
+    # g1, g2 and g3 are one network of 3. A new version of g2 without the phone is
+    # stored (by another screener, or by this one): until the next link run the stored
+    # network has two current members, and a running screener must say so, as one
+    # built now does.
+    from adsentry.io.readers import ad_from_record
+    from adsentry.screen import Screener
+
+    store, _ = case_store
+    running, other = Screener(store), Screener(store)
+    probe = ad_from_record({"id": "probe", "body": "Call me six1nine 5five5 O142 tonight"})
+    assert running.screen(probe)["network"]["size"] == 3
+    g2 = ad_from_record({**NETWORK_ADS[1], "body": "Hey guys, my name is Lola. Outcall only."})
+    assert other.screen(g2, store_ad=True)["stored"]
+    fresh = Screener(store).screen(probe)["network"]
+    assert fresh["size"] == 2
+    assert running.screen(probe)["network"] == fresh
+    g3 = ad_from_record({**NETWORK_ADS[2], "body": "Ask for Kim, Fresno incall, no rush."})
+    assert running.screen(g3, store_ad=True)["stored"]  # this time by the running one
+    assert running.screen(probe)["network"] == Screener(store).screen(probe)["network"]
+    assert running.screen(probe)["network"]["size"] == 1
+
+
 def test_a_screener_follows_the_networks_of_a_later_analyze_or_relink(
     case_store: tuple[Store, Path], tmp_path: Path
 ) -> None:

@@ -194,7 +194,7 @@ class Screener:
                     if a.pk not in self.lookup:
                         self.lookup.add(a.pk, text)
                 if keys:
-                    self._superseded |= self.store.superseded_pks(keys)
+                    self._supersede(self.store.superseded_pks(keys))
                 self._seen_pk = max(top, self._seen_pk)
             if stamp != self._links.stamp:
                 self._links = _read_links(self.store, stamp)
@@ -204,6 +204,28 @@ class Screener:
                     len(self._links.network_size),
                 )
         return len(keys)
+
+    def _supersede(self, pks: set[int]) -> None:
+        """Stored versions replaced by newer ones: they stop linking, and stop counting
+        in the size of their network, as in links read now (which hold the current ads
+        only). The links are replaced, not changed, so that a batch running meanwhile
+        keeps the state it started with. Hold ``_write_lock``."""
+        new = pks - self._superseded
+        if not new:
+            return
+        self._superseded = self._superseded | new
+        links = self._links
+        gone = [(pk, links.network_of[pk]) for pk in new if pk in links.network_of]
+        if not gone:
+            return
+        network_of = dict(links.network_of)
+        network_size = dict(links.network_size)
+        for pk, nid in gone:
+            del network_of[pk]
+            network_size[nid] -= 1
+            if not network_size[nid]:
+                del network_size[nid]
+        self._links = links._replace(network_of=network_of, network_size=network_size)
 
     def analyze(self, ad: Ad) -> Doc:
         """The per-ad stages over one ad (entities and indicators)."""
@@ -405,7 +427,7 @@ class Screener:
             if not (res.stored or res.new_versions):
                 return False
             if before is not None:  # a new version: the old one no longer links
-                self._superseded.add(before)
+                self._supersede({before})
             link_ad, ents = _link_view(doc.ad, doc.entities)
             for pk in self.store.current_pks([key]).values():
                 self.lookup.add(pk, masked_text(link_ad, ents))
