@@ -424,9 +424,8 @@ def test_an_answer_orjson_refuses_is_sent_by_json(
     assert r.status_code == 200 and r.json() == {"score": 2**70}
 
 
-def test_the_route_behind_the_fast_path_answers_as_it_does(client: TestClient) -> None:
-    # adsentry serve answers POST /v1/screen in ScreenFastPath, before the router; the
-    # FastAPI route (what /docs describes) must give the same status, body and headers
+def _layers_under_fast_path(client: TestClient) -> tuple[Any, Any]:
+    """The app, and the app as it is under ScreenFastPath (the router and its layers)."""
     from adsentry.web.app import ScreenFastPath
 
     app: Any = client.app
@@ -434,42 +433,56 @@ def test_the_route_behind_the_fast_path_answers_as_it_does(client: TestClient) -
     layer = app.middleware_stack  # built by the first request
     while not isinstance(layer, ScreenFastPath):
         layer = layer.app
-    behind = layer.app  # the app as it is under the fast path: the router and its layers
+    return app, layer.app
 
-    def via_router(body: bytes, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
-        async def run() -> tuple[int, bytes, dict[str, str]]:
-            pending = [{"type": "http.request", "body": body, "more_body": False}]
-            sent: list[dict[str, Any]] = []
 
-            async def receive() -> dict[str, Any]:
-                return pending.pop() if pending else {"type": "http.disconnect"}
+def _call_asgi(
+    client: TestClient, target: Any, headers: list[tuple[bytes, bytes]], body: bytes | None
+) -> tuple[int, dict[str, str], bytes]:
+    """``POST /v1/screen`` straight to the ASGI callable ``target``, in the client's
+    event loop: ``(status, headers, body)``. With ``body`` None, reading the request
+    body fails the test."""
+    app: Any = client.app
 
-            async def send(message: dict[str, Any]) -> None:
-                sent.append(message)
+    async def run() -> tuple[int, dict[str, str], bytes]:
+        pending = [] if body is None else [{"type": "http.request", "body": body}]
+        sent: list[dict[str, Any]] = []
 
-            scope = {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": "POST",
-                "scheme": "http",
-                "path": "/v1/screen",
-                "raw_path": b"/v1/screen",
-                "query_string": b"",
-                "root_path": "",
-                "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-                "client": ("127.0.0.1", 1),
-                "server": ("127.0.0.1", 80),
-                "app": app,
-            }
-            await behind(scope, receive, send)
-            start = sent[0]
-            head = {k.decode(): v.decode() for k, v in start["headers"]}
-            return start["status"], b"".join(m.get("body", b"") for m in sent[1:]), head
+        async def receive() -> dict[str, Any]:
+            if body is None:
+                raise AssertionError("the body was read")
+            return pending.pop() if pending else {"type": "http.disconnect"}
 
-        result: tuple[int, bytes, dict[str, str]] = client.portal.call(run)  # type: ignore[union-attr]
-        return result
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
 
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/v1/screen",
+            "raw_path": b"/v1/screen",
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+            "app": app,
+        }
+        await target(scope, receive, send)
+        head = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+        return sent[0]["status"], head, b"".join(m.get("body", b"") for m in sent[1:])
+
+    result: tuple[int, dict[str, str], bytes] = client.portal.call(run)  # type: ignore[union-attr]
+    return result
+
+
+def test_the_route_behind_the_fast_path_answers_as_it_does(client: TestClient) -> None:
+    # adsentry serve answers POST /v1/screen in ScreenFastPath, before the router; the
+    # FastAPI route (what /docs describes) must give the same status, body and headers
+    _, behind = _layers_under_fast_path(client)
     json_type = {"Content-Type": "application/json"}
     cases = [
         (json.dumps(OBSCURED_YOUTH).encode(), {**AUTH, **json_type}),
@@ -482,7 +495,8 @@ def test_the_route_behind_the_fast_path_answers_as_it_does(client: TestClient) -
     statuses = []
     for body, headers in cases:
         fast = client.post("/v1/screen", content=body, headers=headers)
-        status, routed, routed_headers = via_router(body, headers)
+        raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        status, routed_headers, routed = _call_asgi(client, behind, raw_headers, body)
         assert (fast.status_code, fast.content) == (status, routed)
         assert fast.headers["content-type"] == routed_headers["content-type"]
         assert fast.headers.get("www-authenticate") == routed_headers.get("www-authenticate")
@@ -493,48 +507,12 @@ def test_the_route_behind_the_fast_path_answers_as_it_does(client: TestClient) -
 def test_a_missing_or_wrong_key_is_refused_before_the_body_is_read(client: TestClient) -> None:
     # A client without the key gets its 401 at once, not after sending up to 1 MB (or
     # a 413 for a larger body): through the fast path and through the route alike.
-    from adsentry.web.app import ScreenFastPath
-
-    app: Any = client.app
-    layer = app.middleware_stack
-    while not isinstance(layer, ScreenFastPath):
-        layer = layer.app
-
-    def refusal(target: Any, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict[str, str]]:
-        async def run() -> tuple[int, dict[str, str]]:
-            sent: list[dict[str, Any]] = []
-
-            async def receive() -> dict[str, Any]:
-                raise AssertionError("the body was read")
-
-            async def send(message: dict[str, Any]) -> None:
-                sent.append(message)
-
-            scope = {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": "POST",
-                "scheme": "http",
-                "path": "/v1/screen",
-                "raw_path": b"/v1/screen",
-                "query_string": b"",
-                "root_path": "",
-                "headers": [(b"content-length", b"500000"), *headers],
-                "client": ("127.0.0.1", 1),
-                "server": ("127.0.0.1", 80),
-                "app": app,
-            }
-            await target(scope, receive, send)
-            head = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
-            return sent[0]["status"], head
-
-        result: tuple[int, dict[str, str]] = client.portal.call(run)  # type: ignore[union-attr]
-        return result
-
-    for target in (app, layer.app):  # the whole app (fast path), and the route under it
-        for headers in ([], [(b"authorization", b"Bearer wrong")]):
-            status, head = refusal(target, headers)
+    app, behind = _layers_under_fast_path(client)
+    for target in (app, behind):
+        for key in ([], [(b"authorization", b"Bearer wrong")]):
+            status, head, _ = _call_asgi(
+                client, target, [(b"content-length", b"500000"), *key], None
+            )
             assert (status, head["www-authenticate"]) == (401, "Bearer")
 
 
