@@ -211,3 +211,17 @@ def test_every_indicator_code_has_a_default_weight_and_a_source() -> None:
 
     assert set(CODES) <= set(DEFAULT_WEIGHTS)
     assert set(DEFAULT_WEIGHTS) == set(WEIGHT_SOURCES)
+
+
+def test_stored_contributions_read_back_as_written_also_what_orjson_refuses() -> None:
+    import json
+
+    from adsentry.score import Assessment, Contribution, _json
+
+    plain = Contribution("youth_language", 0.2, 'validated cue: "young"', True, False,
+                         ({"field": "body", "start": 3, "end": 8, "text": "young"},))  # fmt: skip
+    # a lone surrogate (orjson refuses it) and an integer over 64 bits in the facts
+    odd = Contribution("network", 0.1, "in network \ud800", False, False, (), {"size": 2**70})
+    for c in (plain, odd):
+        stored = _json(Assessment(0.3, (c,), "review"))
+        assert json.loads(stored) == [c.to_dict()]

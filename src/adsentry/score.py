@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from adsentry.model import Indicator
 
 if TYPE_CHECKING:  # the store is only passed in; importing it costs start-up time
@@ -562,7 +564,14 @@ def rescore(store: Store, settings: ScoreSettings, scope: LinkScope | None = Non
 
 
 def _json(a: Assessment) -> str:
-    return json.dumps([c.to_dict() for c in a.contributions], ensure_ascii=False)
+    """The contributions as stored: orjson (2 against 17 µs an assessment on the masked
+    backpage-ca-2017, so about 15 s less for a million ads), json where orjson refuses
+    a value (a lone surrogate, an integer over 64 bits). Readers parse it as JSON."""
+    contributions = [c.to_dict() for c in a.contributions]
+    try:
+        return orjson.dumps(contributions).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(contributions, ensure_ascii=False)
 
 
 def top_scores(store: Store, subject: str, n: int = 20) -> list[dict[str, Any]]:
