@@ -115,3 +115,28 @@ def test_the_screening_lookups_name_the_database_when_it_fails(tmp_path: Path) -
                 call()
     finally:
         store.close()
+
+
+def test_link_entities_of_gives_the_kinds_asked_by_ad_field_and_offset(tmp_path: Path) -> None:
+    from adsentry.store.base import LinkEntity
+
+    store = open_store(tmp_path / "x.db")
+    body = "Mia here, call 619-555-0142 or six1nine 555 0143"
+    ents = [
+        Entity("phone", "+16195550143", "body", 31, 48, "six1nine 555 0143", True, "phone"),
+        Entity("name", "Mia", "body", 0, 3, "Mia", False, "name"),
+        Entity("phone", "+16195550142", "body", 15, 27, "619-555-0142", False, "phone"),
+        Entity("location", "Mia", "title", 2, 3, "1", False, "location"),
+    ]
+    store.write_batch([(ad("1", body, "h1"), ents), (ad("2", "call 619-555-0142", "h2"), [])])
+    pks = sorted(store.current_pks([("s", "1"), ("s", "2")]).values())
+    got = store.link_entities_of(list(reversed(pks)) + [pks[0], 10**9], ["phone", "name"])
+    p = pks[0]
+    assert got == [
+        LinkEntity(p, "name", "Mia", "body", 0, 3, "Mia", False),
+        LinkEntity(p, "phone", "+16195550142", "body", 15, 27, "619-555-0142", False),
+        LinkEntity(p, "phone", "+16195550143", "body", 31, 48, "six1nine 555 0143", True),
+    ]
+    assert [type(e.obfuscated) for e in got] == [bool] * 3
+    assert store.link_entities_of([], ["phone"]) == []
+    store.close()

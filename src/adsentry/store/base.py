@@ -643,10 +643,15 @@ class Store(ABC):
         with self._guard("reading entities"), self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(pks)), 500):
                 # kinds filtered here, not in SQL: with a kind condition SQLite's planner
-                # takes the (kind, value) index and reads every entity of those kinds
-                rows = conn.execute(_LINK_ENTITIES, {"pks": list(chunk)}).all()
+                # takes the (kind, value) index and reads every entity of those kinds.
+                # On the driver's cursor, as iter_current_link: SQLAlchemy's expanding
+                # parameters and rows took most of rescoring 100k demo ads.
                 out.extend(
-                    LinkEntity(*r[:7], obfuscated=bool(r[7])) for r in rows if r[1] in wanted
+                    LinkEntity(pk, kind, value, fld, start, end, text, bool(obf))
+                    for pk, kind, value, fld, start, end, text, obf in self._fetch_in(
+                        conn, _LINK_ENTITIES_IN_SQL, [chunk]
+                    )
+                    if kind in wanted
                 )
         return out
 
@@ -1308,20 +1313,6 @@ _a, _e, _m, _t = schema.ads, schema.entities, schema.network_members, schema.ass
 _LINK_ADS = select(
     _a.c.pk, _a.c.source, _a.c.ad_id, _a.c.title, _a.c.body, _a.c.location, _a.c.posted_at
 ).where(_a.c.pk.in_(bindparam("pks", expanding=True)))
-_LINK_ENTITIES = (
-    select(
-        _e.c.ad_pk,
-        _e.c.kind,
-        _e.c.value,
-        _e.c.field,
-        _e.c.start,
-        _e.c.end,
-        _e.c.text,
-        _e.c.obfuscated,
-    )
-    .where(_e.c.ad_pk.in_(bindparam("pks", expanding=True)))
-    .order_by(_e.c.ad_pk, _e.c.field, _e.c.start, _e.c.pk)
-)
 _ENTITIES_OF = select(_e.c.kind, _e.c.value, _e.c.ad_pk).where(
     _e.c.ad_pk.in_(bindparam("pks", expanding=True))
 )
@@ -1330,6 +1321,11 @@ _CARRIERS_SQL = "SELECT kind, value, ad_pk FROM entities WHERE kind IN ({0}) AND
 _CURRENT_PKS_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND is_current"
 _KEYS_OF_SQL = "SELECT pk, source, ad_id FROM ads WHERE pk IN ({0})"
 _SUPERSEDED_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND NOT is_current"
+# the entities of some ads (link_entities_of)
+_LINK_ENTITIES_IN_SQL = (
+    'SELECT ad_pk, kind, value, field, start, "end", text, obfuscated FROM entities '
+    "WHERE ad_pk IN ({0}) ORDER BY ad_pk, field, start, pk"
+)
 # the entities of a page of ads for linking (iter_current_link)
 _LINK_ENTITIES_SQL = (
     'SELECT ad_pk, kind, value, field, start, "end", text, obfuscated FROM entities '
