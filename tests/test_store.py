@@ -140,3 +140,30 @@ def test_link_entities_of_gives_the_kinds_asked_by_ad_field_and_offset(tmp_path:
     assert [type(e.obfuscated) for e in got] == [bool] * 3
     assert store.link_entities_of([], ["phone"]) == []
     store.close()
+
+
+def test_indicators_of_reads_back_each_code_with_its_spans_in_order(tmp_path: Path) -> None:
+    from adsentry.model import Indicator, Span
+
+    store = open_store(tmp_path / "x.db")
+    young = Indicator(
+        "youth_language",
+        True,
+        "JRSA",
+        (Span("title", 0, 5, "young"), Span("body", 4, 9, "teen!")),
+        "en",
+    )
+    latina = Indicator("ethnicity_stated", True, "JRSA", (Span("body", 12, 18, "latina"),), "en,es")
+    new = Indicator("movement_language", False, "folk", (Span("body", 0, 3, "new"),), "en")
+    a1 = Ad(ad_id="1", source="s", title="young", body="new teen! 2 latina", raw_sha256="h1")
+    a2 = Ad(ad_id="2", source="s", body="new here", raw_sha256="h2")
+    store.write_batch([(a1, [], [young, latina]), (a2, [], [new])])
+    p1, p2 = (store.current_pks([("s", i)])[("s", i)] for i in ("1", "2"))
+    want = {p1: [latina, young], p2: [new]}  # codes sorted; spans by field, then offset
+    assert store.indicators_of() == want
+    assert store.indicators_of([p2, 10**9]) == {p2: [new]}
+    assert all(type(i.validated) is bool for i in store.indicators_of()[p1])
+    # a new version of ad 2 without indicators: only current ads are read in full
+    store.write_batch([(Ad(ad_id="2", source="s", body="gone", raw_sha256="h3"), [], [])])
+    assert store.indicators_of() == {p1: [latina, young]}
+    store.close()

@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from adsentry.errors import StoreError
 from adsentry.io.readers import Rejected
-from adsentry.model import Ad, Entity, Indicator, Span
+from adsentry.model import TEXT_FIELDS, Ad, Entity, Indicator, Span
 from adsentry.store import schema
 from adsentry.store.schema import value_from_text, value_to_text
 
@@ -784,33 +784,29 @@ class Store(ABC):
 
     def indicators_of(self, pks: Sequence[int] | None = None) -> dict[int, list[Indicator]]:
         """The stored indicators of the given ads (of every current ad when ``pks`` is
-        None): ad pk -> Indicators, one per code with its spans in field/offset order,
-        codes sorted."""
-        i, a = schema.indicators, schema.ads
+        None): ad pk -> Indicators, one per code, codes sorted, with their spans in
+        the order the matcher gives them (field order of ``TEXT_FIELDS``, then offset),
+        so that a stored ad is scored with the same evidence as when it was screened.
+        Read on the driver's cursor (SQLAlchemy's rows took most of the reading)."""
         out: dict[int, list[Indicator]] = {}
         with self._guard("reading indicators"), self.engine.connect() as conn:
-            if not inspect(conn).has_table(i.name):
+            if not inspect(conn).has_table(schema.indicators.name):
                 return {}
-            cols = (i.c.ad_pk, i.c.code, i.c.validated, i.c.source, i.c.language)
-            base = select(*cols, i.c.field, i.c.start, i.c.end, i.c.text).order_by(
-                i.c.ad_pk, i.c.code, i.c.field, i.c.start, i.c.pk
-            )
             if pks is None:
-                queries = [base.join(a, a.c.pk == i.c.ad_pk).where(a.c.is_current)]
+                rows = self._fetch_in(conn, _CURRENT_INDICATORS_SQL, [])
             else:
-                queries = [base.where(i.c.ad_pk.in_(c)) for c in _chunks(sorted(set(pks)), 500)]
+                rows = []
+                for chunk in _chunks(sorted(set(pks)), 500):
+                    rows.extend(self._fetch_in(conn, _INDICATORS_IN_SQL, [chunk]))
             # rows come grouped by (ad, code), chunks in ascending pk: one pass builds them
             head: tuple[Any, ...] | None = None
             spans: list[Span] = []
-            for q in queries:
-                for pk, code, validated, source, language, field, start, end, text in conn.execute(
-                    q
-                ).all():
-                    if head is None or head[0] != pk or head[1] != code:
-                        if head is not None:
-                            out.setdefault(head[0], []).append(_indicator(head, spans))
-                        head, spans = (pk, code, validated, source, language), []
-                    spans.append(Span(field, start, end, text))
+            for pk, code, validated, source, language, field, start, end, text in rows:
+                if head is None or head[0] != pk or head[1] != code:
+                    if head is not None:
+                        out.setdefault(head[0], []).append(_indicator(head, spans))
+                    head, spans = (pk, code, validated, source, language), []
+                spans.append(Span(field, start, end, text))
             if head is not None:
                 out.setdefault(head[0], []).append(_indicator(head, spans))
         return out
@@ -1321,6 +1317,18 @@ _CARRIERS_SQL = "SELECT kind, value, ad_pk FROM entities WHERE kind IN ({0}) AND
 _CURRENT_PKS_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND is_current"
 _KEYS_OF_SQL = "SELECT pk, source, ad_id FROM ads WHERE pk IN ({0})"
 _SUPERSEDED_SQL = "SELECT pk, source, ad_id FROM ads WHERE ad_id IN ({0}) AND NOT is_current"
+# the indicators of the current ads, or of some ads (indicators_of)
+_INDICATORS_COLUMNS = (
+    'i.ad_pk, i.code, i.validated, i.source, i.language, i.field, i.start, i."end", i.text'
+)
+_INDICATORS_ORDER = "ORDER BY i.ad_pk, i.code, i.field, i.start, i.pk"
+_CURRENT_INDICATORS_SQL = (
+    f"SELECT {_INDICATORS_COLUMNS} FROM indicators i JOIN ads a ON a.pk = i.ad_pk "
+    f"WHERE a.is_current {_INDICATORS_ORDER}"
+)
+_INDICATORS_IN_SQL = (
+    f"SELECT {_INDICATORS_COLUMNS} FROM indicators i WHERE i.ad_pk IN ({{0}}) {_INDICATORS_ORDER}"
+)
 # the entities of some ads (link_entities_of)
 _LINK_ENTITIES_IN_SQL = (
     'SELECT ad_pk, kind, value, field, start, "end", text, obfuscated FROM entities '
@@ -1399,7 +1407,11 @@ def _count(conn: Connection, table: Any) -> int:
 
 def _indicator(head: tuple[Any, ...], spans: list[Span]) -> Indicator:
     _pk, code, validated, source, language = head
+    spans.sort(key=lambda s: (_FIELD_ORDER.get(s.field, len(_FIELD_ORDER)), s.start, s.end))
     return Indicator(code, bool(validated), source, tuple(spans), language)
+
+
+_FIELD_ORDER = {f: n for n, f in enumerate(TEXT_FIELDS)}
 
 
 def _values_where_in(conn: Connection, column: Any, key: Any, values: Iterable[Any]) -> set[Any]:
