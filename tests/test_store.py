@@ -130,7 +130,7 @@ def test_link_entities_of_gives_the_kinds_asked_by_ad_field_and_offset(tmp_path:
     ]
     store.write_batch([(ad("1", body, "h1"), ents), (ad("2", "call 619-555-0142", "h2"), [])])
     pks = sorted(store.current_pks([("s", "1"), ("s", "2")]).values())
-    got = store.link_entities_of(list(reversed(pks)) + [pks[0], 10**9], ["phone", "name"])
+    got = store.link_entities_of([*reversed(pks), pks[0], 10**9], ["phone", "name"])
     p = pks[0]
     assert got == [
         LinkEntity(p, "name", "Mia", "body", 0, 3, "Mia", False),
