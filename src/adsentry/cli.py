@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -420,12 +419,10 @@ def extract(
 
 
 def _json_line(record: dict[str, Any]) -> str:
-    """One JSON line, UTF-8 kept as it is; orjson (5x json.dumps on ``extract``'s
-    records), or json where orjson refuses (a lone surrogate, an integer over 64 bits)."""
-    try:
-        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE).decode()
-    except TypeError:  # orjson.JSONEncodeError is one
-        return json.dumps(record, ensure_ascii=False) + "\n"
+    """One JSON line (:func:`adsentry.io.encode.dumps`, UTF-8 kept as it is)."""
+    from adsentry.io.encode import dumps
+
+    return dumps(record).decode() + "\n"
 
 
 @app.command("eval")
