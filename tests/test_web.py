@@ -518,7 +518,9 @@ def test_a_missing_or_wrong_key_is_refused_before_the_body_is_read(client: TestC
 
 def test_screening_processes_answer_as_one_process_does(db: Path, tmp_path: Path) -> None:
     import shutil
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
+
+    from adsentry.web.processes import ForkedProcesses
 
     case = tmp_path / "case.db"
     shutil.copy(db, case)
@@ -534,7 +536,7 @@ def test_screening_processes_answer_as_one_process_does(db: Path, tmp_path: Path
     app = create_app(case, config, screen_workers=2)
     with TestClient(app) as pooled:
         pool = app.state.batcher.pool
-        assert isinstance(pool, ProcessPoolExecutor)
+        assert isinstance(pool, ForkedProcesses)
         with ThreadPoolExecutor(6) as clients:  # requests that wait together
             got = list(clients.map(lambda ad: screen(pooled, ad).json(), ads))
         assert got == expected
@@ -543,7 +545,7 @@ def test_screening_processes_answer_as_one_process_does(db: Path, tmp_path: Path
         assert screen(pooled, body).json()["stored"] is True
         again = screen(pooled, {"id": "s2", "body": "Text 212 555 0177"}).json()
         assert again["network"]["evidence"][0]["value"] == "+12125550177"
-    assert pool._shutdown_thread  # stopped with the app
+    assert pool.workers == 2 and pool.running() == 0  # stopped with the app
     with pytest.raises(AdsentryError, match="must be 1 or more"):
         create_app(case, config, screen_workers=0)
 
@@ -696,24 +698,34 @@ def _die_on_bad(ads: list) -> list[dict]:
     return [{"ad_id": a.ad_id, "by": "pool"} for a in ads]
 
 
+def _no_setup() -> None:
+    pass
+
+
+@pytest.mark.parametrize("kind", ["forked", "executor"])
 def test_when_a_screening_process_dies_its_batches_get_503_and_later_ads_the_server(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, kind: str
 ) -> None:
+    # the server's own processes (ForkedProcesses), and a ProcessPoolExecutor
     import asyncio
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from adsentry.io.readers import ad_from_record
     from adsentry.web.app import ScreenBatcher, ScreeningUnavailable
+    from adsentry.web.processes import ForkedProcesses
 
     class InProcess:
         def screen_many(self, ads: list) -> list[dict]:
             return [{"ad_id": a.ad_id, "by": "server"} for a in ads]
 
     async def main() -> list[object]:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(2, mp_context=ctx) as pool:
-            batcher = ScreenBatcher(InProcess(), max_batch=2, pool=pool, slots=2)  # type: ignore[arg-type]
+        if kind == "forked":
+            pool: Any = await ForkedProcesses.start(2, _no_setup)
+        else:
+            pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+        try:
+            batcher = ScreenBatcher(InProcess(), max_batch=2, pool=pool, slots=2)
             batcher.job = _die_on_bad
             runner = asyncio.create_task(batcher.run())
             first = await batcher.screen(ad_from_record({"id": "ok", "body": "x"}), False)
@@ -725,6 +737,8 @@ def test_when_a_screening_process_dies_its_batches_get_503_and_later_ads_the_ser
             later = await batcher.screen(ad_from_record({"id": "e", "body": "x"}), False)
             runner.cancel()
             return [first, *rest, later]
+        finally:
+            pool.shutdown()
 
     with caplog.at_level("ERROR", logger="adsentry.web.app"):
         out = _run_async(main)

@@ -457,7 +457,7 @@ def screening_pool(screener: Screener, workers: int) -> ProcessPoolExecutor | No
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_pool_worker,
+        initializer=init_screening_process,
         initargs=(screener, os.getpid()),
     )
     # the first task forks every process (the fork start method starts them all at
@@ -477,7 +477,11 @@ def screen_in_pool(ads: list[Ad]) -> list[dict[str, Any]]:
 _POOL_SCREENER: list[Screener] = []
 
 
-def _init_pool_worker(screener: Screener, parent: int) -> None:
+def init_screening_process(screener: Screener, parent: int) -> None:
+    """Make a process just forked from ``parent`` (a pid) a screening process with
+    ``screener`` (inherited through the fork): the signal handling of a plain worker, an
+    end within a second of the parent's, its own database connections, the collector
+    tuned for batch work; :func:`screen_in_pool` then screens with it."""
     # Signal handling as a plain worker, not as the server it was forked from: the
     # server's handlers (uvicorn's) would catch SIGTERM, so that a pool stopping a
     # broken worker could not, and write to the server's event loop.

@@ -24,6 +24,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import multiprocessing
+import os
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -47,7 +49,7 @@ from adsentry.io.encode import dumps
 from adsentry.io.readers import RecordError, ad_from_record
 from adsentry.model import Ad
 from adsentry.pipeline import PipelineConfig, batch_gc
-from adsentry.screen import Screener, screen_in_pool, screening_pool
+from adsentry.screen import Screener, init_screening_process, screen_in_pool
 from adsentry.web.middleware import (
     ASGIApp,
     BodyLimit,
@@ -59,6 +61,7 @@ from adsentry.web.middleware import (
     send_json_bytes,
 )
 from adsentry.web.pages import router as pages_router
+from adsentry.web.processes import ForkedProcesses
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
@@ -182,8 +185,9 @@ class ScreenBatcher:
     process, one after another in arrival order (one writer for the database).
 
     Without ``pool`` the batches run in this process, one at a time (a large one in a
-    thread, so that the server goes on answering meanwhile). With ``pool`` (a
-    :func:`~adsentry.screen.screening_pool` of ``slots`` processes) up to ``slots``
+    thread, so that the server goes on answering meanwhile). With ``pool`` (the
+    server's :class:`~adsentry.web.processes.ForkedProcesses`, or any executor, of
+    ``slots`` processes) up to ``slots``
     batches run at once, one per process, all fed from this one queue: the load is
     shared evenly whatever connection a request came on, and a process that frees up
     takes its share of the requests waiting (one in ``slots``; an ad over
@@ -198,7 +202,7 @@ class ScreenBatcher:
         self,
         screener: Screener,
         max_batch: int = 16,
-        pool: Executor | None = None,
+        pool: Executor | ForkedProcesses | None = None,
         slots: int = 1,
     ) -> None:
         self.screener = screener
@@ -293,7 +297,7 @@ class ScreenBatcher:
             return await asyncio.to_thread(screen, ads)
         return screen(ads)
 
-    async def _run_pool(self, pool: Executor) -> None:
+    async def _run_pool(self, pool: Executor | ForkedProcesses) -> None:
         """Feed the pool until cancelled, or until a screening process dies (the pool
         is then broken): then return once every batch sent out has come back, for
         :meth:`run` to screen the requests still waiting in this process."""
@@ -336,8 +340,12 @@ class ScreenBatcher:
                 size = min(self.max_batch, -(-(1 + len(self._waiting)) // self.slots))
                 while len(batch) < size and self._waiting and not _alone(self._waiting[0]):
                     batch.append(self._waiting.popleft())
+            ads = [ad for ad, _, _ in batch]
             try:
-                job = loop.run_in_executor(pool, self.job, [ad for ad, _, _ in batch])
+                if isinstance(pool, ForkedProcesses):
+                    job = pool.submit(self.job, ads)
+                else:
+                    job = loop.run_in_executor(pool, self.job, ads)
             except BrokenProcessPool as exc:  # known broken before: this batch never ran
                 broken.append(exc)
                 self._waiting.extendleft(reversed(batch[1:]))
@@ -563,7 +571,7 @@ def create_app(
     The database is opened and the :class:`~adsentry.screen.Screener` built at
     start-up (lifespan), once per process. ``screen_workers`` > 1: screening runs in
     that many processes forked from this one after the build
-    (:func:`~adsentry.screen.screening_pool`), fed from one queue
+    (:class:`~adsentry.web.processes.ForkedProcesses`), fed from one queue
     (:class:`ScreenBatcher`); this process serves HTTP. Raises AdsentryError for
     ``screen_workers`` < 1.
     """
@@ -596,8 +604,11 @@ def create_app(
         with batch_gc():
             pool = None
             if screen_workers > 1:
-                pool = screening_pool(app.state.screener, screen_workers)
-                if pool is None:
+                if "fork" in multiprocessing.get_all_start_methods():
+                    pool = await ForkedProcesses.start(
+                        screen_workers, init_screening_process, (app.state.screener, os.getpid())
+                    )
+                else:
                     log.warning("no fork on this platform: screening in the server process")
             app.state.batcher = ScreenBatcher(app.state.screener, pool=pool, slots=screen_workers)
             task = asyncio.create_task(app.state.batcher.run())
@@ -607,7 +618,7 @@ def create_app(
             finally:
                 task.cancel()
                 if pool is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool.shutdown()
                 app.state.batcher.stop()
                 store.close()
 

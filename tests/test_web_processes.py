@@ -1,0 +1,185 @@
+"""The server's screening processes: forked, fed over socket pairs from the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from adsentry.web.processes import ForkedProcesses
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+
+T = TypeVar("T")
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` in a thread of its own (a loop may be set in this one)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(main())).result()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _echo(payload: bytes, pause: float = 0.0) -> tuple[int, bytes, int]:
+    time.sleep(pause)
+    return len(payload), payload[-3:], os.getpid()
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> Any:
+        raise TypeError("no pickling")
+
+
+def _fail_unpicklable() -> None:
+    raise _Unpicklable("held a socket")
+
+
+def _die() -> None:
+    os._exit(3)  # as a process killed for memory
+
+
+def test_calls_come_back_with_their_results_whatever_their_size() -> None:
+    big = b"x" * (3 * 1024 * 1024) + b"end"  # far over a socket pair's buffer
+
+    async def main() -> list[Any]:
+        pool = await ForkedProcesses.start(2, _nothing)
+        try:
+            calls = [pool.submit(_echo, big), *(pool.submit(_echo, b"%d" % i) for i in range(5))]
+            return [*await asyncio.gather(*calls), pool.pids]
+        finally:
+            pool.shutdown()
+
+    *out, pids = _run(main)
+    assert out[0][:2] == (len(big), b"end")
+    assert [o[:2] for o in out[1:]] == [(1, b"%d" % i) for i in range(5)]
+    # six calls, two processes: both served, none is this one
+    assert {o[2] for o in out} == set(pids) and os.getpid() not in pids
+
+
+def test_a_call_that_raises_gives_its_exception_and_the_process_goes_on() -> None:
+    async def main() -> list[Any]:
+        pool = await ForkedProcesses.start(1, _nothing)
+        try:
+            got = await asyncio.gather(
+                pool.submit(_fail, "bad ad"),
+                pool.submit(_fail_unpicklable),
+                pool.submit(_echo, b"abc"),
+                return_exceptions=True,
+            )
+            return [*got, pool.pids[0]]
+        finally:
+            pool.shutdown()
+
+    failed, unpicklable, fine, pid = _run(main)
+    assert isinstance(failed, ValueError) and str(failed) == "bad ad"
+    assert isinstance(unpicklable, RuntimeError)
+    assert str(unpicklable) == "_Unpicklable: held a socket"
+    assert fine == (3, b"abc", pid)
+
+
+def test_a_dead_process_breaks_the_pool_and_the_others_finish_their_calls(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def main() -> list[Any]:
+        pool = await ForkedProcesses.start(2, _nothing)
+        try:
+            slow = pool.submit(_echo, b"slow", 0.5)  # in the other process meanwhile
+            dead = pool.submit(_die)
+            got = await asyncio.gather(slow, dead, return_exceptions=True)
+            try:
+                pool.submit(_echo, b"later")
+            except BrokenProcessPool as exc:
+                got.append(exc)
+            return got
+        finally:
+            pool.shutdown()
+
+    with caplog.at_level("ERROR", logger="adsentry.web.processes"):
+        slow, dead, later = _run(main)
+    assert slow[:2] == (4, b"low")
+    assert isinstance(dead, BrokenProcessPool)
+    assert str(dead) == "a screening process ended (exit code 3) while screening"
+    assert isinstance(later, BrokenProcessPool)
+    assert "exit code 3" in caplog.text
+
+
+def test_shutdown_ends_the_processes_and_cancels_what_waits() -> None:
+    async def main() -> tuple[list[int], list[bool], bool]:
+        pool = await ForkedProcesses.start(2, _nothing)
+        busy = pool.submit(_echo, b"a", 30.0)  # terminated, not waited for
+        idle = pool.submit(_echo, b"b")  # answered: its process waits for the next call
+        await idle
+        waiting = [pool.submit(_echo, b"c", 30.0), pool.submit(_echo, b"d")]
+        before = pool.running()
+        started = time.monotonic()
+        pool.shutdown(timeout=0.5)
+        quick = time.monotonic() - started < 5
+        await asyncio.sleep(0)
+        return [before, pool.running()], [f.cancelled() for f in (busy, *waiting)], quick
+
+    running, cancelled, quick = _run(main)
+    assert running == [2, 0]
+    assert cancelled == [True, True, True] and quick
+
+
+def test_screening_processes_die_of_sigterm_and_ignore_sigint(db_path: Path) -> None:
+    # uvicorn catches SIGTERM in the server; a screening process forked from it must
+    # not, or stopping it would hang
+    from adsentry.screen import Screener, init_screening_process
+    from adsentry.store import open_store
+
+    store = open_store(db_path, create=False)
+
+    async def main() -> list[Any]:
+        pool = await ForkedProcesses.start(
+            1, init_screening_process, (Screener(store), os.getpid())
+        )
+        try:
+            return list(
+                await asyncio.gather(
+                    pool.submit(signal.getsignal, signal.SIGTERM),
+                    pool.submit(signal.getsignal, signal.SIGINT),
+                )
+            )
+        finally:
+            pool.shutdown()
+
+    before = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        assert _run(main) == [signal.SIG_DFL, signal.SIG_IGN]
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        store.close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A small analyzed case database."""
+    from adsentry.demo import write_corpus
+    from adsentry.pipeline import analyze
+    from adsentry.store import open_store
+
+    ads, labels = tmp_path / "ads.jsonl", tmp_path / "labels.jsonl"
+    write_corpus(ads, labels, 60, seed=3)
+    db = tmp_path / "case.db"
+    store = open_store(db)
+    try:
+        analyze([ads], store, db_path=db)
+    finally:
+        store.close()
+    return db
