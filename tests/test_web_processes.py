@@ -183,3 +183,21 @@ def db_path(tmp_path: Path) -> Path:
     finally:
         store.close()
     return db
+
+
+def test_a_process_whose_server_went_away_mid_call_ends_quietly(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    async def main() -> tuple[int, float]:
+        pool = await ForkedProcesses.start(2, _nothing)
+        pool.submit(_echo, b"a", 0.5)
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        # the idle process ends at once, the busy one when its call is done: neither
+        # waits out the timeout to be terminated
+        pool.shutdown(timeout=5.0)
+        return pool.running(), time.monotonic() - started
+
+    running, took = _run(main)
+    assert running == 0 and took < 3.0
+    assert "Traceback" not in capfd.readouterr().err

@@ -17,6 +17,7 @@ Frames on a socket: an 8-byte big-endian length, then a pickle. To a process:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import pickle
@@ -179,16 +180,24 @@ class ForkedProcesses:
         self._waiting.clear()
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """End the processes: close their sockets (a process waiting for a call
-        exits), wait up to ``timeout`` seconds, then terminate those still running.
-        Calls not answered yet are cancelled."""
+        """End the processes: shut their sockets down (a process waiting for a call
+        exits at once, one running a call when it is done), wait up to ``timeout``
+        seconds, then terminate those still running. Calls not answered yet are
+        cancelled."""
         if self._closed:
             return
         self._closed = True
-        for fut, _ in self._waiting:
-            fut.cancel()
+        for fut in [*self._busy, *(f for f, _ in self._waiting)]:
+            if fut is not None:
+                fut.cancel()
         self._waiting.clear()
         for transport in self._links:
+            # now, not when the loop next runs (closing the transport waits for it,
+            # and the joins below hold the loop)
+            with contextlib.suppress(OSError):
+                fd = transport.get_extra_info("socket").fileno()
+                with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as same:
+                    same.shutdown(socket.SHUT_RDWR)
             transport.abort()
         for proc in self._procs:
             proc.join(timeout)
@@ -208,13 +217,17 @@ def _serve(
     initargs: tuple[Any, ...],
 ) -> None:
     """A forked process: run ``initializer``, then answer the calls read from
-    ``sock`` until the server closes it."""
+    ``sock`` until the server closes it (also while a call runs: then the answer has
+    nowhere to go, and the process ends quietly)."""
     for s in others:  # the server's ends and the other processes' sockets
         s.close()
     initializer(*initargs)
     with sock:
         while True:
-            frame = _read(sock)
+            try:
+                frame = _read(sock)
+            except ConnectionError:
+                return
             if frame is None:
                 return
             try:
@@ -222,7 +235,10 @@ def _serve(
                 answer = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException as exc:
                 answer = _failure(exc)
-            sock.sendall(_HEAD.pack(len(answer)) + answer)
+            try:
+                sock.sendall(_HEAD.pack(len(answer)) + answer)
+            except ConnectionError:
+                return
 
 
 def _failure(exc: BaseException) -> bytes:
