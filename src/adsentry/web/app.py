@@ -28,7 +28,7 @@ import multiprocessing
 import os
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -49,7 +49,7 @@ from adsentry.io.encode import dumps
 from adsentry.io.readers import RecordError, ad_from_record
 from adsentry.model import Ad
 from adsentry.pipeline import PipelineConfig, batch_gc
-from adsentry.screen import Screener, init_screening_process, screen_in_pool
+from adsentry.screen import Screener, init_screening_process, screen_json_in_pool
 from adsentry.web.middleware import (
     ASGIApp,
     BodyLimit,
@@ -172,7 +172,10 @@ class Problem(BaseModel):
 
 
 #: A request waiting for its answer: the ad, whether to store it, its future.
-_Waiting = tuple[Ad, bool, "asyncio.Future[dict[str, Any]]"]
+#: An answer: the dict of :meth:`~adsentry.screen.Screener.screen_many`, or its JSON
+#: (from a screening process: :func:`~adsentry.screen.screen_json_in_pool`).
+_Answer = dict[str, Any] | bytes
+_Waiting = tuple[Ad, bool, "asyncio.Future[_Answer]"]
 
 
 class ScreenBatcher:
@@ -209,19 +212,19 @@ class ScreenBatcher:
         self.max_batch = max_batch
         self.pool = pool
         self.slots = slots if pool is not None else 1
-        #: what runs in the pool: ``ads -> answers``
-        self.job: Callable[[list[Ad]], list[dict[str, Any]]] = screen_in_pool
+        #: what runs in the pool: ``ads -> answers`` (each a dict or its JSON bytes)
+        self.job: Callable[[list[Ad]], list[Any]] = screen_json_in_pool
         self._waiting: deque[_Waiting] = deque()
         self._taken: list[_Waiting] = []  # off the queue, not yet answered or sent out
         self._arrived = asyncio.Event()
         self._closed: str | None = None  # why no more requests are taken
 
-    async def screen(self, ad: Ad, store: bool) -> dict[str, Any]:
-        """The answer for one ad (raises what screening raised, and
-        :class:`ScreeningUnavailable` when it cannot be screened now)."""
+    async def screen(self, ad: Ad, store: bool) -> _Answer:
+        """The answer for one ad, as a dict or as its JSON bytes (raises what screening
+        raised, and :class:`ScreeningUnavailable` when it cannot be screened now)."""
         if self._closed is not None:
             raise ScreeningUnavailable(self._closed)
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
         self._waiting.append((ad, store, fut))
         self._arrived.set()
         return await fut
@@ -306,7 +309,7 @@ class ScreenBatcher:
         freed = asyncio.Event()
         broken: list[BaseException] = []
 
-        def done(batch: list[_Waiting], job: asyncio.Future[list[dict[str, Any]]]) -> None:
+        def done(batch: list[_Waiting], job: asyncio.Future[list[_Answer]]) -> None:
             nonlocal free
             free += 1
             freed.set()
@@ -389,8 +392,8 @@ def _text_size(ad: Ad) -> int:
 
 
 def _answer(
-    futures: list[asyncio.Future[dict[str, Any]]],
-    results: list[dict[str, Any]] | None = None,
+    futures: list[asyncio.Future[_Answer]],
+    results: Sequence[_Answer] | None = None,
     exc: BaseException | None = None,
 ) -> None:
     """Give each waiting request its result, or ``exc`` (a request whose client went
@@ -484,7 +487,7 @@ async def screen_reply(raw: bytes, batcher: ScreenBatcher) -> tuple[int, bytes, 
         return _problem(503, f"{exc}: send the request again", [(b"retry-after", b"5")])
     # Sent as it is (the response model documents it; validating it would cost time on
     # every request).
-    return 200, dumps(answer), []
+    return 200, answer if isinstance(answer, bytes) else dumps(answer), []
 
 
 class ScreenFastPath:
