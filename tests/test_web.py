@@ -614,6 +614,45 @@ def test_a_freed_screening_process_takes_its_share_of_what_waits(db: Path) -> No
     )
 
 
+def test_a_batch_that_cannot_be_sent_gets_its_error_and_the_rest_go_on() -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from adsentry.io.readers import ad_from_record
+    from adsentry.web.app import ScreenBatcher
+
+    class Refusing(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if any(a.ad_id == "unsendable" for a in args[0]):
+                raise TypeError("cannot pickle the ad")
+            return super().submit(fn, *args, **kwargs)
+
+    def job(ads: list) -> list[dict]:
+        return [{"ad_id": a.ad_id} for a in ads]
+
+    async def main() -> list[object]:
+        with Refusing(1) as pool:
+            batcher = ScreenBatcher(None, max_batch=1, pool=pool, slots=1)  # type: ignore[arg-type]
+            batcher.job = job
+            runner = asyncio.create_task(batcher.run())
+            out = await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        batcher.screen(ad_from_record({"id": i, "body": "x"}), False)
+                        for i in ("a", "unsendable", "b")
+                    ),
+                    return_exceptions=True,
+                ),
+                timeout=10,
+            )
+            runner.cancel()
+            return out
+
+    a, refused, b = _run_async(main)
+    assert (a, b) == ({"ad_id": "a"}, {"ad_id": "b"})
+    assert isinstance(refused, TypeError) and str(refused) == "cannot pickle the ad"
+
+
 def test_requests_still_waiting_when_the_server_stops_are_told_so() -> None:
     import asyncio
     import threading

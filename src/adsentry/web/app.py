@@ -308,56 +308,76 @@ class ScreenBatcher:
         free = self.slots
         freed = asyncio.Event()
         broken: list[BaseException] = []
+        feeding = True
+
+        def send_out() -> None:
+            """Send batches to free processes while requests wait; a request that
+            stores its ad stops it (the loop below screens that one here)."""
+            nonlocal free
+            while free and feeding and not broken and self._waiting:
+                if self._waiting[0][1]:
+                    return
+                batch = [self._waiting.popleft()]
+                if not _alone(batch[0]):
+                    # A freed process takes its share of what waits, not all of it:
+                    # the others free up soon, and even batches keep the latency even
+                    # (p95 63 ms against 77 when it took all, bench_screen.py, 20
+                    # clients).
+                    size = min(self.max_batch, -(-(1 + len(self._waiting)) // self.slots))
+                    while len(batch) < size and self._waiting and not _alone(self._waiting[0]):
+                        batch.append(self._waiting.popleft())
+                ads = [ad for ad, _, _ in batch]
+                try:
+                    if isinstance(pool, ForkedProcesses):
+                        job = pool.submit(self.job, ads)
+                    else:
+                        job = loop.run_in_executor(pool, self.job, ads)
+                except BrokenProcessPool as exc:  # known broken before: never ran
+                    broken.append(exc)
+                    self._waiting.extendleft(reversed(batch))
+                    freed.set()
+                    return
+                except Exception as exc:  # not sent (an ad that does not pickle?): a 500
+                    _answer([fut for _, _, fut in batch], exc=exc)
+                    continue
+                free -= 1
+                job.add_done_callback(partial(done, batch))
 
         def done(batch: list[_Waiting], job: asyncio.Future[list[_Answer]]) -> None:
             nonlocal free
             free += 1
-            freed.set()
             futures = [fut for _, _, fut in batch]
             if job.cancelled():  # the pool was shut down: the server is stopping
                 _answer(futures, exc=ScreeningUnavailable("the server is stopping"))
             elif isinstance(exc := job.exception(), BrokenProcessPool):
                 broken.append(exc)
                 _answer(futures, exc=ScreeningUnavailable("a screening process died"))
-            elif exc is not None:  # each waiting request gets the error (a 500)
-                _answer(futures, exc=exc)
             else:
-                _answer(futures, job.result())
-
-        while True:
-            first = await self._next()
-            if first[1]:
-                await self._store_here(first)
-                self._taken = []
-                continue
-            while not free and not broken:
-                freed.clear()
-                await freed.wait()
-            if broken:
-                break  # ``first`` goes back to the head of the queue, for run()
-            batch = [first]
-            if not _alone(first):
-                # A freed process takes its share of what waits, not all of it: the
-                # others free up soon, and even batches keep the latency even (p95 63
-                # ms against 77 when it took all, bench_screen.py, 20 clients).
-                size = min(self.max_batch, -(-(1 + len(self._waiting)) // self.slots))
-                while len(batch) < size and self._waiting and not _alone(self._waiting[0]):
-                    batch.append(self._waiting.popleft())
-            ads = [ad for ad, _, _ in batch]
-            try:
-                if isinstance(pool, ForkedProcesses):
-                    job = pool.submit(self.job, ads)
+                # the next batch goes out now, before the answers are sent: waiting
+                # for the loop below to wake would leave the process idle meanwhile
+                send_out()
+                if exc is not None:  # each waiting request gets the error (a 500)
+                    _answer(futures, exc=exc)
                 else:
-                    job = loop.run_in_executor(pool, self.job, ads)
-            except BrokenProcessPool as exc:  # known broken before: this batch never ran
-                broken.append(exc)
-                self._waiting.extendleft(reversed(batch[1:]))
-                break
-            self._taken = []
-            free -= 1
-            job.add_done_callback(partial(done, batch))
-        self._waiting.extendleft(reversed(self._taken))
-        self._taken = []
+                    _answer(futures, job.result())
+            freed.set()
+
+        try:
+            while not broken:
+                while not self._waiting:
+                    self._arrived.clear()
+                    await self._arrived.wait()
+                if self._waiting[0][1]:
+                    self._taken = [self._waiting.popleft()]
+                    await self._store_here(self._taken[0])
+                    self._taken = []
+                    continue
+                send_out()
+                if self._waiting and not free and not broken:  # all busy: wait for one
+                    freed.clear()
+                    await freed.wait()
+        finally:
+            feeding = False
         while free < self.slots:  # the batches still out come back (broken too) first
             freed.clear()
             await freed.wait()
