@@ -35,7 +35,8 @@ digits), as the issue defines it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import phonenumbers
@@ -372,13 +373,34 @@ def _entity(nt: NormalizedText, field: str, vstart: int, vend: int, e164: str, n
     return Entity("phone", e164, field, start, end, written, obfuscated, "phone")
 
 
+def _inside_any(spans: Sequence[tuple[int, int]]) -> Callable[[int], bool]:
+    """A test of whether an offset lies inside one of ``spans`` (``[start, end)``
+    pairs, in any order, overlapping or not): the spans merged once, then a binary
+    search per offset, so that an ad with thousands of numbers is not checked
+    number by number for each digit group (quadratic: 14 s for 4,000 numbers)."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    starts = [s for s, _ in merged]
+
+    def inside(at: int) -> bool:
+        k = bisect_right(starts, at) - 1
+        return k >= 0 and at < merged[k][1]
+
+    return inside
+
+
 def _split_groups(
     nt: NormalizedText, view: str, field: str, used: list[tuple[int, int]], regions: Sequence[str]
 ) -> list[Entity]:
     """Numbers written as 3 + 3 + 4 digit groups a few words apart after a contact word."""
     if field == "url" or not {"US", "CA"} & set(regions):
         return []
-    groups = [m for m in _GROUP.finditer(view) if not any(s <= m.start() < e for s, e in used)]
+    inside = _inside_any(used)
+    groups = [m for m in _GROUP.finditer(view) if not inside(m.start())]
     out: list[Entity] = []
     i = 0
     while i + 2 < len(groups):
