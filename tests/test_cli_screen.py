@@ -139,3 +139,29 @@ def test_serve_says_when_the_port_is_taken(tmp_path: Path) -> None:
     assert r.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
     assert "serving" not in r.stderr
+
+
+def test_serve_binds_loopback_and_cancels_requests_left_after_5_s_when_stopping(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # what `adsentry serve` hands uvicorn: loopback by default, no access log (it would
+    # log every request), and a graceful timeout, so that SIGINT or SIGTERM stops the
+    # server within seconds even behind a screening that takes minutes (those requests
+    # are answered 503: test_web)
+    import socket
+
+    import uvicorn
+
+    db = tmp_path / "case.db"
+    runner.invoke(app, ["analyze", str(write(tmp_path / "a.jsonl", STORED)), "--db", str(db)])
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: seen.update(kw, target=target))
+    with socket.socket() as probe:  # a port free now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    r = runner.invoke(app, ["serve", "--db", str(db), "--port", str(port)])
+    assert r.exit_code == 0, r.output
+    assert seen["port"] == port
+    assert seen["host"] == "127.0.0.1"
+    assert seen["access_log"] is False
+    assert seen["timeout_graceful_shutdown"] == 5

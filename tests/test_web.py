@@ -653,6 +653,29 @@ def test_a_batch_that_cannot_be_sent_gets_its_error_and_the_rest_go_on() -> None
     assert isinstance(refused, TypeError) and str(refused) == "cannot pickle the ad"
 
 
+def test_a_request_cancelled_as_the_server_stops_is_answered_503() -> None:
+    # uvicorn cancels the requests still running after its graceful timeout
+    import asyncio
+
+    from adsentry.web.app import screen_reply
+
+    class Stuck:
+        async def screen(self, ad: object, store: bool) -> dict:
+            await asyncio.sleep(60)
+            return {}
+
+    async def main() -> tuple[int, bytes, list]:
+        task = asyncio.ensure_future(screen_reply(b'{"id": "a", "body": "x"}', Stuck()))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        task.cancel()
+        return await task
+
+    status, body, headers = _run_async(main)
+    assert status == 503
+    assert json.loads(body) == {"detail": "the server is stopping: send the request again"}
+    assert headers == [(b"retry-after", b"5")]
+
+
 def test_requests_still_waiting_when_the_server_stops_are_told_so() -> None:
     import asyncio
     import threading

@@ -875,6 +875,9 @@ def serve(
             port=port,
             log_level="warning",
             access_log=False,
+            # on SIGINT or SIGTERM, requests still running after 5 s are cancelled, so
+            # that the server stops even behind a screening that takes minutes
+            timeout_graceful_shutdown=5,
         )
 
 

@@ -468,7 +468,8 @@ async def screen_reply(raw: bytes, batcher: ScreenBatcher) -> tuple[int, bytes, 
     has refused larger ones). 200 with the answer of :meth:`ScreenBatcher.screen`; 422
     for a body that is not JSON, not an object, nested over :data:`MAX_NESTING` levels,
     or with a field of the wrong type (the message names the field); 503 when it cannot
-    be screened now. Raises what screening raised otherwise (a 500).
+    be screened now, or when the server stops while it waits (the request's task is
+    cancelled). Raises what screening raised otherwise (a 500).
     """
     record = _UNREAD
     if _LONG_NUMBER.search(raw) is None:  # orjson reads integers over 64 bits as floats
@@ -505,6 +506,12 @@ async def screen_reply(raw: bytes, batcher: ScreenBatcher) -> tuple[int, bytes, 
         answer = await batcher.screen(ad, req.store)
     except ScreeningUnavailable as exc:
         return _problem(503, f"{exc}: send the request again", [(b"retry-after", b"5")])
+    except asyncio.CancelledError:
+        # The server is stopping: uvicorn cancels the requests still running after its
+        # graceful timeout (`adsentry serve`: 5 s). The client is told so, instead of a
+        # 500 and a traceback in the log.
+        why = "the server is stopping: send the request again"
+        return _problem(503, why, [(b"retry-after", b"5")])
     # Sent as it is (the response model documents it; validating it would cost time on
     # every request).
     return 200, answer if isinstance(answer, bytes) else dumps(answer), []
@@ -641,7 +648,7 @@ def create_app(
             finally:
                 task.cancel()
                 if pool is not None:
-                    pool.shutdown()
+                    pool.shutdown(timeout=2.0)
                 app.state.batcher.stop()
                 store.close()
 

@@ -81,6 +81,7 @@ class ForkedProcesses:
         self._waiting: deque[tuple[asyncio.Future[Any], bytes]] = deque()
         self._broken: str | None = None
         self._closed = False
+        self._ending: set[int] = set()  # slots whose socket this side shut down
 
     @classmethod
     async def start(
@@ -161,23 +162,46 @@ class ForkedProcesses:
                 fut.set_result(value)
             else:
                 fut.set_exception(value)
+        if self._broken is not None:  # no more calls will come: let the process end
+            self._end(slot)
         self._feed()
 
     def _lost(self, slot: int) -> None:
         fut, self._busy[slot] = self._busy[slot], None
-        if self._closed:
+        if self._closed or slot in self._ending:
             if fut is not None and not fut.done():
                 fut.cancel()
             return
         self._procs[slot].join(timeout=1.0)
         code = self._procs[slot].exitcode
-        why = f"a screening process ended (exit code {code}) while screening"
-        log.error("screening process %d ended (exit code %s)", self._procs[slot].pid, code)
+        doing = "while screening" if fut is not None else "waiting for work"
+        why = f"a screening process ended (exit code {code}) {doing}"
+        log.error(
+            "screening process %d ended (exit code %s) %s", self._procs[slot].pid, code, doing
+        )
         self._broken = why
         for held in [fut, *(f for f, _ in self._waiting)]:
             if held is not None and not held.done():
                 held.set_exception(BrokenProcessPool(why))
         self._waiting.clear()
+        for other, held in enumerate(self._busy):  # the idle ones end now, the others
+            if held is None:  # when their call is done (_answered)
+                self._end(other)
+
+    def _end(self, slot: int) -> None:
+        """Shut ``slot``'s socket down now (its process exits when it next waits for a
+        call), not when the loop next runs: closing the transport waits for that, and
+        :meth:`shutdown` holds the loop while it joins the processes."""
+        self._ending.add(slot)
+        transport = self._links[slot]
+        sock = transport.get_extra_info("socket")  # None once closed (uvloop)
+        if sock is not None:
+            with contextlib.suppress(OSError, ValueError):
+                fd = sock.fileno()
+                if fd >= 0:
+                    with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as same:
+                        same.shutdown(socket.SHUT_RDWR)
+        transport.abort()
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """End the processes: shut their sockets down (a process waiting for a call
@@ -191,14 +215,8 @@ class ForkedProcesses:
             if fut is not None:
                 fut.cancel()
         self._waiting.clear()
-        for transport in self._links:
-            # now, not when the loop next runs (closing the transport waits for it,
-            # and the joins below hold the loop)
-            with contextlib.suppress(OSError):
-                fd = transport.get_extra_info("socket").fileno()
-                with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as same:
-                    same.shutdown(socket.SHUT_RDWR)
-            transport.abort()
+        for slot in range(len(self._links)):
+            self._end(slot)
         for proc in self._procs:
             proc.join(timeout)
             if proc.is_alive():
