@@ -468,10 +468,11 @@ def screening_pool(screener: Screener, workers: int) -> ProcessPoolExecutor | No
 
 
 def screen_in_pool(ads: list[Ad]) -> list[dict[str, Any]]:
-    """:meth:`Screener.screen_many` in a process of :func:`screening_pool` (never
-    storing: the server stores, one writer)."""
+    """:meth:`Screener.screen_many` in a screening process (:func:`screening_pool`,
+    or any process set up by :func:`init_screening_process`), never storing: the
+    server stores, one writer."""
     if not _POOL_SCREENER:
-        raise RuntimeError("screen_in_pool runs in a process started by screening_pool")
+        raise RuntimeError("screen_in_pool runs in a process set up by init_screening_process")
     return _POOL_SCREENER[0].screen_many(ads)
 
 

@@ -171,10 +171,10 @@ class Problem(BaseModel):
     detail: str
 
 
-#: A request waiting for its answer: the ad, whether to store it, its future.
 #: An answer: the dict of :meth:`~adsentry.screen.Screener.screen_many`, or its JSON
 #: (from a screening process: :func:`~adsentry.screen.screen_json_in_pool`).
 _Answer = dict[str, Any] | bytes
+#: A request waiting for its answer: the ad, whether to store it, its future.
 _Waiting = tuple[Ad, bool, "asyncio.Future[_Answer]"]
 
 
@@ -190,11 +190,11 @@ class ScreenBatcher:
     Without ``pool`` the batches run in this process, one at a time (a large one in a
     thread, so that the server goes on answering meanwhile). With ``pool`` (the
     server's :class:`~adsentry.web.processes.ForkedProcesses`, or any executor, of
-    ``slots`` processes) up to ``slots``
-    batches run at once, one per process, all fed from this one queue: the load is
-    shared evenly whatever connection a request came on, and a process that frees up
-    takes its share of the requests waiting (one in ``slots``; an ad over
-    :data:`LARGE_AD` goes alone). Should a screening process die (killed for memory,
+    ``slots`` processes) up to ``slots`` batches run at once, one per process, all fed
+    from this one queue (a freed process gets its next batch as its answers come
+    back): the load is shared evenly whatever connection a request came on, and a
+    process that frees up takes its share of the requests waiting (one in ``slots``; an
+    ad over :data:`LARGE_AD` goes alone). Should a screening process die (killed for memory,
     say), the pool is broken for good: the requests of the batches then running are
     answered :class:`ScreeningUnavailable` (one of them may have killed it, so none is
     tried again here), and later ones are screened in this process; the death is
