@@ -68,7 +68,9 @@ class ForkedProcesses:
     Should a process die (killed for memory, say), the call it held fails with
     :class:`~concurrent.futures.process.BrokenProcessPool`, as in a
     ``ProcessPoolExecutor``, and so does every later :meth:`submit` and every call
-    still waiting; calls running in the other processes finish. :meth:`shutdown`
+    still waiting; calls running in the other processes finish, and then those
+    processes end (the pool is broken for good: they would only hold memory and a
+    database connection). :meth:`shutdown`
     closes the sockets and ends the processes (a process busy with a call is
     terminated after ``timeout`` seconds). Linux and other systems with ``fork`` only.
     """
