@@ -7,6 +7,9 @@ region) must keep two ads apart. The ad texts are made up.
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from adsentry.extract import EXTRACTORS, extract_all, register
 from adsentry.extract.context import ExtractionContext, FieldMemo, clear_memos
 from adsentry.model import Ad, Entity
@@ -117,3 +120,25 @@ def test_an_extractor_registered_later_runs_on_reposts_too() -> None:
     finally:
         EXTRACTORS.pop("test_marker", None)
         clear_memos()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 20)), max_size=12),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 20)), max_size=6),
+)
+def test_a_span_set_tells_what_checking_each_span_tells(
+    spans: list[tuple[int, int]], added: list[tuple[int, int]]
+) -> None:
+    # spans as extractors take them: unsorted, overlapping, touching or empty, some
+    # given at the start and some added one by one
+    from adsentry.extract.context import SpanSet
+
+    pairs = [(s, s + n) for s, n in spans]
+    taken = SpanSet(pairs)
+    for s, n in added:
+        taken.add(s, s + n)
+        pairs.append((s, s + n))
+    for start in range(-2, 84):  # every place a candidate can be
+        for end in (start, start + 1, start + 2, start + 7):
+            expected = end > start and any(s < end and start < e for s, e in pairs if e > s)
+            assert taken.overlaps(start, end) == expected, (start, end)

@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from adsentry.extract import extract_all
 from adsentry.model import Ad
@@ -140,17 +138,3 @@ def test_gold_figures() -> None:
                 bucket.add((rec["id"], e164))
     assert len(bucket) >= 8
     assert not [m for m in text.misses if (m.record, m.key) in bucket]
-
-
-@given(
-    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 20)), max_size=12),
-    st.integers(-5, 90),
-)
-def test_offsets_inside_found_numbers_are_told_as_by_checking_each(
-    spans: list[tuple[int, int]], at: int
-) -> None:
-    # spans as found numbers give them: unsorted, possibly overlapping or empty
-    from adsentry.extract.phone import _inside_any
-
-    pairs = [(s, s + n) for s, n in spans]
-    assert _inside_any(pairs)(at) == any(s <= at < e for s, e in pairs)

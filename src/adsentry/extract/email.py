@@ -38,7 +38,7 @@ import re
 from typing import Final
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
+from adsentry.extract.context import ExtractionContext, FieldMemo, SpanSet, scoped
 from adsentry.model import Entity
 
 __all__ = ["PROVIDERS", "TLDS", "extract_emails", "find_emails"]
@@ -164,9 +164,10 @@ def _at_marks(text: str) -> list[tuple[int, int, bool]]:
 def _spelled(text: str, plain: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Spelled addresses in ``text`` as ``(start, end, value)``, outside ``plain``."""
     found: list[tuple[int, int, str]] = []
+    in_plain = SpanSet(plain)
     for at_start, at_end, word_at in _at_marks(text):
         glued = not word_at and at_start > 0 and text[at_start - 1] in _LOCAL_CHARS
-        if any(a <= at_start < b for a, b in plain) or (found and at_start < found[-1][1]):
+        if in_plain.overlaps(at_start, at_start + 1) or (found and at_start < found[-1][1]):
             continue
         local_end = at_start
         while local_end > 0 and text[local_end - 1] in " \t":

@@ -66,13 +66,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 from typing import Final, NamedTuple
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
+from adsentry.extract.context import ExtractionContext, FieldMemo, SpanSet, scoped
 from adsentry.model import Entity
 
 __all__ = ["STOPWORDS", "extract_handles", "find_handles"]
@@ -441,26 +441,31 @@ _AT_WINDOW: Final = 40
 _AFTER: Final = re.compile(r"(?i)[ \t]*(?:(?:on|via|at|in)[ \t]+)?[(\[]?[ \t]*")
 
 
-def _at_handles(text: str, keywords: list[_Keyword], taken: list[tuple[int, int]]) -> list[_Hit]:
-    """``@name`` with a platform keyword near it (rule 3 of the module docstring)."""
+def _at_handles(text: str, keywords: list[_Keyword], taken: SpanSet) -> list[_Hit]:
+    """``@name`` with a platform keyword near it (rule 3 of the module docstring).
+    ``keywords`` in text order (so their starts and ends are sorted: found by binary
+    search, as ``taken`` is, and a long ad of handles stays linear)."""
     out: list[_Hit] = []
+    starts = [k.start for k in keywords]
+    ends = [k.end for k in keywords]
     for m in _AT.finditer(text):
         at = m.start()
-        if any(a <= at < b for a, b in taken):
+        if taken.overlaps(at, at + 1):
             continue
         platform = None
-        for kw in reversed(keywords):
-            if kw.end <= at:
-                if at - kw.end <= _AT_WINDOW and _FIELD_BREAK not in text[kw.end : at]:
-                    platform = kw.platform
-                break
+        before = bisect_right(ends, at) - 1  # the last keyword ending before the @
+        if before >= 0:
+            kw = keywords[before]
+            if at - kw.end <= _AT_WINDOW and _FIELD_BREAK not in text[kw.end : at]:
+                platform = kw.platform
         read = _read_token(text, m.end(), platform or "")
         if read is None:
             continue
         token, end = read
         if platform is None:
             after = _AFTER.match(text, end)
-            nxt = next((k for k in keywords if k.start >= end), None)
+            k = bisect_left(starts, end)  # the first keyword from the token's end on
+            nxt = keywords[k] if k < len(keywords) else None
             if after is None or nxt is None or nxt.start != after.end():
                 continue
             platform = nxt.platform
@@ -469,7 +474,7 @@ def _at_handles(text: str, keywords: list[_Keyword], taken: list[tuple[int, int]
         if not _plausible(token) or (m.end() - at > 1 and not _shaped(token)):
             continue
         out.append(_Hit(m.end(), end, platform, token))
-        taken.append((at, end))
+        taken.add(at, end)
     return out
 
 
@@ -482,9 +487,9 @@ def _scan(text: str, *, urls_only: bool = False) -> list[_Hit]:
     keywords = _keywords(text, low)
     if not keywords:
         return hits
+    taken = SpanSet((h.start, h.end) for h in hits)
     if hits:
-        keywords = [k for k in keywords if not any(h.start <= k.start < h.end for h in hits)]
-    taken: list[tuple[int, int]] = [(h.start, h.end) for h in hits]
+        keywords = [k for k in keywords if not taken.overlaps(k.start, k.start + 1)]
     for kw in keywords:
         if kw.word in _CONTEXT_ONLY:
             continue
@@ -492,10 +497,10 @@ def _scan(text: str, *, urls_only: bool = False) -> list[_Hit]:
         if found is None:
             continue
         token, start, end, at = found
-        if any(a < end and start < b for a, b in taken):
+        if taken.overlaps(start, end):
             continue
         hits.append(_Hit(start, end, kw.platform, token))
-        taken.append((at if at >= 0 else start, end))
+        taken.add(at if at >= 0 else start, end)
     if "@" in text or "＠" in text:
         hits.extend(_at_handles(text, keywords, taken))
     hits.sort()

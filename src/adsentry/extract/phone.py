@@ -36,14 +36,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
+from adsentry.extract.context import ExtractionContext, FieldMemo, SpanSet, scoped
 from adsentry.model import Entity
 from adsentry.text import NormalizedText
 
@@ -165,6 +165,8 @@ def split_numbers(
     n = len(digits)
     starts = sorted(set(group_starts)) if group_starts is not None else list(range(n))
     bounds = set(starts) | {n}
+    ordered = sorted(bounds)
+    ahead = _NationalAhead(digits, starts, regions)
     i = starts[0] if starts else n
     while n - i >= _MIN_DIGITS:
         lengths = range(min(_MAX_DIGITS + 3, n - i), _MIN_DIGITS - 1, -1)
@@ -174,7 +176,8 @@ def split_numbers(
         glued = [
             k
             for k in lengths
-            if i + k not in bounds and min(b for b in bounds if b > i + k) - (i + k) >= _MIN_DIGITS
+            if i + k not in bounds
+            and ordered[bisect_right(ordered, i + k)] - (i + k) >= _MIN_DIGITS
         ]
         order = at_bound + glued
         hit = None
@@ -184,15 +187,16 @@ def split_numbers(
             if parsed is not None:
                 hit = (i, i + k, *parsed)
                 break
-        if hit is None and not plus and not _national_ahead(digits, i, starts, regions):
-            inner = {b - i for b in bounds if b > i}
+        if hit is None and not plus and not ahead(i):
+            inner = {b - i for b in ordered[bisect_right(ordered, i) :]}
             for k in at_bound:
                 parsed = _read_bare_country_code(digits[i : i + k], inner)
                 if parsed is not None:
                     hit = (i, i + k, *parsed)
                     break
         if hit is None:
-            i = next((s for s in starts if s > i), n)
+            later = bisect_right(starts, i)
+            i = starts[later] if later < len(starts) else n
             continue
         found.append(hit)
         i = hit[1]
@@ -217,17 +221,35 @@ def _whole_groups(
     return kept
 
 
-def _national_ahead(digits: str, i: int, starts: Sequence[int], regions: Sequence[str]) -> bool:
-    """Whether a national number starts at a later group start: then the digits at
-    ``i`` are a stray group, not a country code ("7 💋 702) 555-0169")."""
-    n = len(digits)
-    for s in starts:
-        if s <= i:
-            continue
-        for k in range(min(_MAX_DIGITS, n - s), _MIN_DIGITS - 1, -1):
-            if _read(digits[s : s + k], regions, False):
-                return True
-    return False
+class _NationalAhead:
+    """Whether a national number starts at a group start after ``i``: then the digits
+    at ``i`` are a stray group, not a country code ("7 💋 702) 555-0169"). Asked with
+    ``i`` never decreasing (:func:`split_numbers` reads from the left), each group
+    start is read at most once in all: asked afresh for each ``i``, an ad of thousands
+    of digit groups took seconds (quadratic)."""
+
+    __slots__ = ("_digits", "_found", "_next", "_regions", "_starts")
+
+    def __init__(self, digits: str, starts: Sequence[int], regions: Sequence[str]) -> None:
+        self._digits = digits
+        self._starts = starts
+        self._regions = regions
+        self._next = 0  # starts before this index are read
+        self._found = -1  # index of the last start read that begins a national number
+
+    def __call__(self, i: int) -> bool:
+        first = bisect_right(self._starts, i)
+        if self._found >= first:
+            return True
+        digits, n = self._digits, len(self._digits)
+        for m in range(max(first, self._next), len(self._starts)):
+            self._next = m + 1
+            s = self._starts[m]
+            for k in range(min(_MAX_DIGITS, n - s), _MIN_DIGITS - 1, -1):
+                if _read(digits[s : s + k], self._regions, False):
+                    self._found = m
+                    return True
+        return False
 
 
 _URL_ID = re.compile(r"(?<=/)\d+(?=/?(?:[?#]|$))|(?<==)\d+(?=[&#]|$)")
@@ -373,35 +395,14 @@ def _entity(nt: NormalizedText, field: str, vstart: int, vend: int, e164: str, n
     return Entity("phone", e164, field, start, end, written, obfuscated, "phone")
 
 
-def _inside_any(spans: Sequence[tuple[int, int]]) -> Callable[[int], bool]:
-    """A test of whether an offset lies inside one of ``spans`` (``[start, end)``
-    pairs, in any order, overlapping or not): the spans merged once, then a binary
-    search per offset, so that an ad with thousands of numbers is not checked
-    number by number for each digit group (quadratic: 14 of the 17.5 s, under cProfile,
-    that an ad of 4,000 numbers took)."""
-    merged: list[list[int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    starts = [s for s, _ in merged]
-
-    def inside(at: int) -> bool:
-        k = bisect_right(starts, at) - 1
-        return k >= 0 and at < merged[k][1]
-
-    return inside
-
-
 def _split_groups(
     nt: NormalizedText, view: str, field: str, used: list[tuple[int, int]], regions: Sequence[str]
 ) -> list[Entity]:
     """Numbers written as 3 + 3 + 4 digit groups a few words apart after a contact word."""
     if field == "url" or not {"US", "CA"} & set(regions):
         return []
-    inside = _inside_any(used)
-    groups = [m for m in _GROUP.finditer(view) if not inside(m.start())]
+    taken = SpanSet(used)  # the numbers found already
+    groups = [m for m in _GROUP.finditer(view) if not taken.overlaps(m.start(), m.start() + 1)]
     out: list[Entity] = []
     i = 0
     while i + 2 < len(groups):

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from adsentry.extract import register
-from adsentry.extract.context import ExtractionContext, FieldMemo, scoped
+from adsentry.extract.context import ExtractionContext, FieldMemo, SpanSet, scoped
 from adsentry.model import Entity
 from adsentry.text import NormalizedText, lower_same_length
 
@@ -606,8 +606,11 @@ def _scan(field_name: str, nt: NormalizedText, region: str) -> list[Entity]:
     for k, (s, e) in enumerate(runs):
         if e - s == 2 and k not in skip and e < len(view) and view[e] in _MEASUREMENT_NEXT:
             m = _MEASUREMENT.match(view, s)
-            if m is not None:
-                skip.update(j for j in range(k, len(runs)) if runs[j][0] < m.end())
+            if m is not None:  # the runs inside it (runs are in text order)
+                j = k
+                while j < len(runs) and runs[j][0] < m.end():
+                    skip.add(j)
+                    j += 1
     if field_name == "title":
         suffix = _TITLE_SUFFIX.search(view, max(0, len(view) - 12))
         if suffix is not None:  # " - 24": the site's age field, not a price
@@ -656,11 +659,11 @@ def _units(view: str, tokens: list[_Amount | _Unit]) -> list[_Unit]:
             windows[-1][1] = max(windows[-1][1], hi)
         else:
             windows.append([lo, hi])
-    taken = [(t.start, t.end) for t in tokens]
+    taken = SpanSet((t.start, t.end) for t in tokens)
     found: list[_Unit] = []
     for lo, hi in windows:
         for m in _UNIT.finditer(view, lo, hi):
-            if any(a < m.end() and m.start() < b for a, b in taken):
+            if taken.overlaps(m.start(), m.end()):
                 continue
             folded = " ".join(m.group().lower().replace("-", " ").split())
             if folded in UNIT_MINUTES:
