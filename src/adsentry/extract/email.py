@@ -164,8 +164,11 @@ def _at_marks(text: str) -> list[tuple[int, int, bool]]:
 def _spelled(text: str, plain: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Spelled addresses in ``text`` as ``(start, end, value)``, outside ``plain``."""
     found: list[tuple[int, int, str]] = []
+    marks = _at_marks(text)
+    if not marks:
+        return found
     in_plain = SpanSet(plain)
-    for at_start, at_end, word_at in _at_marks(text):
+    for at_start, at_end, word_at in marks:
         glued = not word_at and at_start > 0 and text[at_start - 1] in _LOCAL_CHARS
         if in_plain.overlaps(at_start, at_start + 1) or (found and at_start < found[-1][1]):
             continue
