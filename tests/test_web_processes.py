@@ -149,10 +149,9 @@ def test_a_process_that_dies_waiting_for_work_is_told_so(
             pid = pool.pids[0]
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while pool.running() and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0.2)  # the loop reads the socket's end
+            deadline = time.monotonic() + 10
+            while pool.broken is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)  # until the loop has read the socket's end
             try:
                 pool.submit(_echo, b"x")
             except BrokenProcessPool as exc:

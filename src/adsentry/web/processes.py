@@ -129,6 +129,11 @@ class ForkedProcesses:
         """Process ids, in slot order."""
         return [p.pid for p in self._procs]
 
+    @property
+    def broken(self) -> str | None:
+        """Why the processes can take no more calls (a process died), or None."""
+        return self._broken
+
     def running(self) -> int:
         """How many of the processes are running (0 after :meth:`shutdown`)."""
         return sum(p.is_alive() for p in self._procs)
