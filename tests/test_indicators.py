@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pytest
 
 from adsentry.indicators import CODES, list_codes, match_indicators
 from adsentry.indicators.fold import fold
+from adsentry.indicators.lexicon import SEP, compile_pattern
 from adsentry.model import Ad, Entity, Indicator, Span
 
 VALIDATED = {"trustworthy_language", "obscured_contact", "youth_language", "ethnicity_stated"}
@@ -82,6 +84,20 @@ def test_tricks_spacing_leetspeak_emoji_accents() -> None:
     assert _texts("🆕 in town", "movement_language") == ["🆕 in town"]
     assert _texts("RECIEN LLEGADA", "movement_language") == ["RECIEN LLEGADA"]
     assert _texts("yo\u200bung", "youth_language") == ["yo\u200bung"]
+
+
+def test_compiled_letters_start_each_alternative_with_one_character() -> None:
+    # "x+" is written "xx*" where an alternative starts (the engine skips an alternative
+    # whose first character does not fit); elsewhere it stays "x+"
+    assert compile_pattern("(black|white) girls?") == (
+        "(?:bb*l+[a@]+c+k+|ww*h+[i1]+t+[e3]+)" + SEP + "g+[i1]+r+l+[s$]?"
+    )
+    assert compile_pattern("ass") == "[a@][a@]*[s$]+"  # a run of one letter: one class
+    regex = re.compile(compile_pattern("(asian|latina) babe"))
+    for text, end in [("asian babe", 10), ("@$iaan b@be", 11), ("latina  babe", 12)]:
+        m = regex.match(text)
+        assert m is not None and m.end() == end
+    assert regex.match("an babe") is None
 
 
 @pytest.mark.parametrize(

@@ -95,21 +95,21 @@ _Found = dict[str, tuple[list[Span], set[str]]]
 
 def _candidates(lex: Compiled, text: str) -> list[tuple[int, tuple[CompiledEntry, ...]]]:
     """Word starts (and literal triggers) of ``text`` where some entry may match."""
-    skel = skeleton(text)
-    present = lex.words.keys() & set(_WORD.findall(skel))
-    found: list[tuple[int, tuple[CompiledEntry, ...]]] = []
-    for word in present:
-        entries = lex.words[word]
-        for m in lex.word_re[word].finditer(skel):
-            p = m.start()
-            if p == 0 or not skel[p - 1].isalnum():
-                found.append((p, entries))
+    # A trigger word matches where a whole word of the skeleton equals it: one pass
+    # over the words, in text order (a pass per trigger word present cost 12 % more).
+    words = lex.words
+    found = [
+        (m.start(), words[w]) for m in _WORD.finditer(skeleton(text)) if (w := m.group()) in words
+    ]
+    literal = False
     for lit, entries in lex.literals.items():
         p = text.find(lit)
         while p >= 0:
             found.append((p, entries))
+            literal = True
             p = text.find(lit, p + 1)
-    found.sort(key=lambda t: t[0])
+    if literal:
+        found.sort(key=lambda t: t[0])
     return found
 
 
