@@ -47,8 +47,11 @@ from adsentry.extract.context import ExtractionContext, FieldMemo, SpanSet, scop
 from adsentry.model import Entity
 from adsentry.text import NormalizedText
 
-_RUN = re.compile(r"\+?\d(?:(?:[^\w\n]|_){0,6}\d)+")
-_URL_RUN = re.compile(r"\+?\d(?:(?:[^\w\n/?&=#]|_){0,3}\d)+")
+# Digit runs. A "+" right before a run belongs to it: _runs adds it, since a pattern
+# that starts with "\+?" cannot start its search at the next digit (the whole field
+# then goes through the pattern; 9.0 against 5.7 µs a field of the real corpus).
+_RUN = re.compile(r"\d(?:(?:[^\w\n]|_){0,6}\d)+")
+_URL_RUN = re.compile(r"\d(?:(?:[^\w\n/?&=#]|_){0,3}\d)+")
 # An international prefix run ("+91", "0045") may stand a little further from the rest.
 _INTL_GAP = re.compile(r"(?:[^\w\n]|_){4,6}(?=\d)")
 _DATE = re.compile(
@@ -269,7 +272,11 @@ def _mask_dates(view: str) -> str:
 
 def _runs(view: str, field: str) -> list[tuple[int, int]]:
     pattern = _URL_RUN if field == "url" else _RUN
-    spans = [(m.start(), m.end()) for m in pattern.finditer(view)]
+    spans = [
+        (s - 1 if s and view[s - 1] == "+" else s, m.end())
+        for m in pattern.finditer(view)
+        for s in (m.start(),)
+    ]
     if field == "url" or len(spans) < 2:
         return spans
     # Join "+91 ..." to the run that follows it.
