@@ -4,31 +4,37 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint fmt bench clean
+.PHONY: install build demo test lint fmt bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# Recompile the per-ad stages with mypyc after editing them (setup.py); until then
+# adsentry runs their sources, a little slower (src/adsentry/_compiled.py).
+build: install
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 
 demo: install
 	$(BIN)/adsentry demo
 	$(BIN)/adsentry serve --db demo.db
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench setup.py
+	$(BIN)/ruff format --check src tests bench setup.py
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest
 
 fmt: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench setup.py
+	$(BIN)/ruff format src tests bench setup.py
 
 clean:
-	rm -rf $(VENV) demo demo.db* adsentry.db* .pytest_cache .mypy_cache .ruff_cache
+	find src -name '*.so' -delete
+	rm -rf build $(VENV) demo demo.db* adsentry.db* .pytest_cache .mypy_cache .ruff_cache

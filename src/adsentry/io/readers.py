@@ -52,7 +52,8 @@ DEFAULT_FIELD_MAP: dict[str, tuple[str, ...]] = {
 }
 
 _TEXT_TARGETS = ("title", "body", "url", "location")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# re reads the escapes (mypyc compiles no string literal with a surrogate in it)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # In decoded JSON text without NUL bytes, a NUL character or a lone surrogate can only
 # come from a \u escape (RFC 8259, section 7): \u0000, a high surrogate escape not
 # followed by a low one, or a low one not after a high one. Without such an escape,
