@@ -16,8 +16,9 @@ $(VENV)/.installed: pyproject.toml setup.py
 
 # Recompile the per-ad stages with mypyc after editing them (setup.py); until then
 # adsentry runs their sources, a little slower (src/adsentry/_compiled.py).
-build: install
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+build:
+	rm -f $(VENV)/.installed
+	$(MAKE) install
 
 demo: install
 	$(BIN)/adsentry demo
