@@ -149,8 +149,13 @@ def test_compiled_and_source_modules_give_the_same_output(tmp_path: Path) -> Non
                     if i % 4 == 0:  # 1,358 real ads across the file
                         out.write(line)
         out.write(demo.read_text(encoding="utf-8"))
-    # a case database to screen against: the demo ads, so that screened ads join networks
+    # the demo ads analyzed (linked into networks) both ways; then screened against
+    export = ["export", "networks", "--format", "jsonl", "--db"]
+    output_of(["analyze", str(demo), "--db", "pure.db"], pure=True, cwd=tmp_path)
     output_of(["analyze", str(demo), "--db", "case.db"], pure=False, cwd=tmp_path)
+    networks = output_of([*export, "case.db"], pure=False, cwd=tmp_path)
+    assert networks == output_of([*export, "pure.db"], pure=True, cwd=tmp_path)
+    assert b'"network_id": "' in networks
     for command in (["extract", str(ads)], ["screen", str(ads), "--db", "case.db"]):
         compiled = output_of(command, pure=False, cwd=tmp_path)
         pure = output_of(command, pure=True, cwd=tmp_path)
