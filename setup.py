@@ -3,8 +3,8 @@
 Everything else about the package is in pyproject.toml. The modules listed in
 ``src/adsentry/_compiled.py`` are compiled by mypyc (part of mypy, MIT licence; black
 and mypy ship compiled the same way): 21 % fewer instructions an ad in extraction, 11 %
-in the indicators, with byte-identical results (bench/RESULTS.md, "Compiled per-ad stages"). The
-extensions are optional: without a C compiler, or with ``ADSENTRY_COMPILE=0``, the
+in the indicators, with byte-identical results (bench/RESULTS.md, "Compiled per-ad
+stages"). The extensions are optional: without a C compiler, or with ``ADSENTRY_COMPILE=0``, the
 install is pure Python and runs the same code from the ``.py`` files. An editable
 install (``make install``) builds them in place beside the sources; ``make build``
 rebuilds them after an edit (until then adsentry runs the sources, see

@@ -2,10 +2,11 @@
 the same output as their sources.
 
 The choice is tested on a made-up package tree (empty files with the right names). The
-equivalence test runs ``adsentry extract`` and ``adsentry screen`` twice on the same
-ads, compiled and with ``ADSENTRY_PURE_PYTHON=1``, and compares the output byte for
-byte. It needs a compiled build: it is skipped on a pure-Python install, and fails
-there where ``ADSENTRY_REQUIRE_COMPILED=1`` (set by .ci/run, whose install compiles).
+equivalence test runs ``adsentry analyze`` (then ``export networks``), ``adsentry
+extract`` and ``adsentry screen`` twice on the same ads, compiled and with
+``ADSENTRY_PURE_PYTHON=1``, and compares the output byte for byte. It needs a compiled
+build: it is skipped on a pure-Python install, and fails there where
+``ADSENTRY_REQUIRE_COMPILED=1`` (set by .ci/run, whose install compiles).
 """
 
 from __future__ import annotations

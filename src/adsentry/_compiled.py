@@ -5,9 +5,8 @@ the template index and the screening lookup are plain, fully typed Python. Where
 compiler is present, ``pip install`` (``setup.py``) also compiles them with mypyc (the
 compiler of the mypy project, as black and mypy itself ship), which runs them with
 about a fifth fewer instructions and the same results (bench/RESULTS.md, "Compiled
-per-ad stages"). The ``.py`` files stay the
-source: an install without a compiler, or with ``ADSENTRY_COMPILE=0``, runs them as
-they are.
+per-ad stages"). The ``.py`` files stay the source: an install without a compiler, or
+with ``ADSENTRY_COMPILE=0``, runs them as they are.
 
 A compiled module is chosen over its source by Python's import system whenever both
 lie side by side, so a source edited after the build would be silently ignored. To
