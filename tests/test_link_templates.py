@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from adsentry.link.templates import (
     DEFAULT_PARAMS,
+    BandKeyTable,
     TemplateParams,
     _analyze_batch,
     _band_pairs,
@@ -355,3 +356,99 @@ def test_in_sorted_is_isin(values: list[int], members: list[int]) -> None:
     v = np.asarray(values, dtype=np.uint64)
     m = np.unique(np.asarray(members, dtype=np.uint64))
     assert in_sorted(v, m).tolist() == np.isin(v, m).tolist()
+
+
+# --------------------------------------------------------------------------------------
+# the helper process that analyzes half of each batch
+# --------------------------------------------------------------------------------------
+
+
+def many_items() -> list[tuple[str, str]]:
+    """212 ads: each template filled 60 ways, copies of some of them under other
+    keys, the unrelated ads and the short ones, in a shuffled order (so that copies of
+    one text fall in both halves of a batch)."""
+    names = ["Anna", "Mia", "Lola", "Sofie", "Camila", "Jade", "Ruby", "Nina", "Zoe", "Ivy"]
+    cities = ["San Diego", "Riverside", "Aarhus", "Pomona", "Odense", "Fresno"]
+    items = [
+        (f"{lang}-t{i}", TEMPLATES[lang].format(name=names[i % 10], age=20 + i % 7, city=c))
+        for lang in TEMPLATES
+        for i in range(60)
+        for c in [cities[i % 6]]
+    ]
+    items += [(f"dup{k}", text) for k, (_, text) in enumerate(items[::9])]
+    items += corpus()
+    random.Random(3).shuffle(items)
+    return items
+
+
+def cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(cores() < 2, reason="the helper process needs two cores")
+def test_the_helper_process_gives_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adsentry.link import templates
+
+    items = many_items()
+    assert len(items) == 212
+    monkeypatch.setattr(templates, "HELPER_MIN_TEXTS", 10**9)
+    alone_keys = BandKeyTable()
+    alone = cluster(items, keys_out=alone_keys)
+    assert [len(b) for b, _, _ in templates._prepared(iter(items), DEFAULT_PARAMS)] == [212]
+    monkeypatch.setattr(templates, "HELPER_MIN_TEXTS", 100)
+    assert [len(b) for b, _, _ in templates._prepared(iter(items), DEFAULT_PARAMS)] == [106, 106]
+    helped_keys = BandKeyTable()
+    helped = cluster(items, keys_out=helped_keys)
+    assert helped == alone
+    assert helped_keys.row_of == alone_keys.row_of
+    assert helped_keys.component_of == alone_keys.component_of
+    assert np.array_equal(helped_keys.keys, alone_keys.keys)
+    # every template's 60 fills form micro-clusters of that template only
+    for lang in TEMPLATES:
+        labels = {helped[f"{lang}-t{i}"] for i in range(60)}
+        assert None not in labels
+        assert all(lab.startswith(lang) or lab.startswith("dup") for lab in labels)
+
+
+def test_a_helper_that_dies_is_replaced_by_this_process() -> None:
+    """In a pure-Python process (where the helper pool can be swapped for one whose
+    helper is dead), cluster() logs a warning and finishes alone, with the same result."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, logging, sys
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from adsentry.link import templates
+
+class Dead:
+    def __enter__(self): return self
+    def __exit__(self, *exc): return None
+    def submit(self, fn, *args):
+        f = Future(); f.set_exception(BrokenProcessPool("gone")); return f
+
+items = [tuple(i) for i in json.load(sys.stdin)]
+templates.HELPER_MIN_TEXTS = 10**9
+want = templates.cluster(items)
+templates.HELPER_MIN_TEXTS = 100
+templates._helper_pool = lambda: Dead()
+seen = []
+logging.getLogger("adsentry.link.templates").addHandler(
+    type("H", (logging.Handler,), {"emit": lambda self, r: seen.append(r.getMessage())})())
+got = templates.cluster(items)
+print(got == want, seen)
+"""
+    env = {**__import__("os").environ, "ADSENTRY_PURE_PYTHON": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(many_items()),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert out.strip() == "True ['template analysis: the helper process died; going on alone']"

@@ -64,26 +64,29 @@ who rewrites her ad), and 43 % of the false links between non-copies are near co
 cannot tell them apart. Verifying every pair instead of the LSH candidates gives all R
 0.334, nondup P 0.875 at 0.66: the limit is the text, not the index.
 
-Cost: 0.85 s CPU for the 5,429 ads (2.2 s in a fresh process with imports and
-tables); synthetic ads (real ads mutated, in groups of near copies): 1.5 s for 10k,
-19 s for 100k, 51 s for 300k on one core, peak RSS 0.23 / 0.49 / 0.94 GB, so about
-3 min and 2.5 GB for 1M; real text adds background candidates, which grow with the
-square of the corpus (45 per ad at 1M extrapolated from this corpus: 45M pairs, about
-2 min and 2 GB more at 2 us per pair). Exact copies are one node; m distinct near
-copies in one LSH bucket cost m (m - 1) / 2 pairs up to 8 of them, about 8 m beyond
-(1M demo ads: 48.5M candidate pairs among 727,532 distinct texts instead of the
-quadratic count that filled 24 GB, and the whole link step in 529 s, 5.7 GB; on
-backpage-ca-2017 no bucket holds more than 23 texts, and hubs from 8 up leave every
-figure above unchanged, 4 lose one true pair).
+Cost: 0.85 s CPU for the 5,429 ads (2.2 s in a fresh process with imports and tables);
+where two cores are free, a forked helper process analyzes half of each batch of texts
+(:func:`_prepared`: 0.58 to 0.38 s of the 5,429 ads' analysis and MinHash, the same
+output); synthetic ads (real ads mutated, in groups of near copies): 1.5 s for 10k, 19 s
+for 100k, 51 s for 300k on one core, peak RSS 0.23 / 0.49 / 0.94 GB, so about 3 min and
+2.5 GB for 1M; real text adds background candidates, which grow with the square of the
+corpus (45 per ad at 1M extrapolated from this corpus: 45M pairs, about 2 min and 2 GB
+more at 2 us per pair). Exact copies are one node; m distinct near copies in one LSH
+bucket cost m (m - 1) / 2 pairs up to 8 of them, about 8 m beyond (1M demo ads: 48.5M
+candidate pairs among 727,532 distinct texts instead of the quadratic count that filled
+24 GB, and the whole link step in 529 s, 5.7 GB; on backpage-ca-2017 no bucket holds
+more than 23 texts, and hubs from 8 up leave every figure above unchanged, 4 lose one
+true pair).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
@@ -156,8 +159,15 @@ class TemplateParams:
         if self.bucket_hubs < 1:
             raise ValueError("bucket_hubs must be >= 1")
 
+    def __reduce__(self) -> tuple[type[TemplateParams], tuple[Any, ...]]:
+        # Pickled as the constructor's arguments (to :func:`_prepared`'s helper
+        # process): compiled, a frozen dataclass cannot be unpickled field by field.
+        return (TemplateParams, astuple(self))
+
 
 DEFAULT_PARAMS = TemplateParams()
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------
 # tokens
@@ -992,6 +1002,79 @@ def _batches(items: Iterable[_Item]) -> Iterator[list[_Item]]:
         yield batch
 
 
+def _prepare(texts: list[str], params: TemplateParams) -> tuple[_Analysis, NDArray[np.uint64]]:
+    """The analysis of a batch of texts and the LSH band keys of its rows, shape
+    (len(texts), bands), uint64: those of each text long enough to link, at the first
+    row with that text in the batch; zero elsewhere."""
+    a = _analyze_batch(texts, params.ngram)
+    first: dict[int, int] = {}
+    rows = np.asarray(
+        [i for i, ck in enumerate(a.copy_keys) if first.setdefault(ck, i) == i], dtype=np.int64
+    )
+    ok = rows[_eligible(a, params)[rows]]
+    keys = np.zeros((len(texts), params.bands), dtype=_U64)
+    keys[ok] = _band_ints(_signatures(a.shingles, ok, params), params)
+    return a, keys
+
+
+#: Texts at least (one full batch), for :func:`cluster` to analyze half of each batch
+#: in a second process (forked once: about 10 ms, more for a large parent).
+HELPER_MIN_TEXTS = _BATCH
+
+
+def _prepared(
+    items: Iterable[tuple[str, str]], params: TemplateParams
+) -> Iterator[tuple[list[tuple[str, str]], _Analysis, NDArray[np.uint64]]]:
+    """``(batch, analysis, band keys)`` for consecutive batches of ``items``
+    (:func:`_prepare`), in order. Where this process may use two CPU cores and can
+    fork, and the first batch holds :data:`HELPER_MIN_TEXTS` texts, each batch is
+    prepared in two halves: the second in a forked helper process while this one
+    prepares the first. The analysis and the MinHash signatures are most of what
+    :func:`cluster` costs (0.65 of 1.0 s for the 5,429 real ads); each text's result
+    depends on that text alone, so the output is the same either way."""
+    batches = _batches(items)
+    first = next(batches, None)
+    if first is None:
+        return
+    pool = _helper_pool() if len(first) >= HELPER_MIN_TEXTS else None
+    rest = itertools.chain([first], batches)
+    if pool is None:
+        for batch in rest:
+            yield (batch, *_prepare([t for _, t in batch], params))
+        return
+    from concurrent.futures.process import BrokenProcessPool
+
+    with pool:
+        for batch in rest:
+            one, two = batch[: len(batch) // 2], batch[len(batch) // 2 :]
+            later = None if pool is None else pool.submit(_prepare, [t for _, t in two], params)
+            if one:
+                yield (one, *_prepare([t for _, t in one], params))
+            try:
+                done = None if later is None else later.result()
+            except BrokenProcessPool:  # the helper died (killed for memory, say)
+                log.warning("template analysis: the helper process died; going on alone")
+                pool = None
+                done = None
+            yield (two, *(done or _prepare([t for _, t in two], params)))
+
+
+def _helper_pool() -> Any:
+    """A one-process pool forked from this one, or None where this process may use
+    only one CPU core or cannot fork (then :func:`_prepared` works alone)."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+
+
 def _candidates(
     keys: NDArray[np.uint64], cuts: BucketCuts | None, params: TemplateParams
 ) -> NDArray[np.uint64]:
@@ -1106,8 +1189,7 @@ def cluster(
     eligible_parts: list[NDArray[np.bool_]] = []
     band_parts: list[NDArray[np.uint64]] = []
     uid_parts: list[NDArray[np.int64]] = []
-    for batch in _batches(items):
-        a = _analyze_batch([t for _, t in batch], params.ngram)
+    for batch, a, batch_keys in _prepared(items, params):
         new: list[int] = []
         for i, ((key, _), ck) in enumerate(zip(batch, a.copy_keys, strict=True)):
             if key in seen:
@@ -1125,7 +1207,7 @@ def cluster(
         eligible_parts.append(ok)
         first_uid = len(members) - len(rows)
         uid_parts.append(first_uid + np.flatnonzero(ok))
-        band_parts.append(_band_ints(_signatures(a.shingles, rows[ok], params), params))
+        band_parts.append(batch_keys[rows[ok]])
     del uid_of, seen
     table.freeze()
     n = len(members)
