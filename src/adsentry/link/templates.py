@@ -85,6 +85,7 @@ import itertools
 import logging
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
 from functools import cache
@@ -1044,19 +1045,30 @@ def _prepared(
         return
     from concurrent.futures.process import BrokenProcessPool
 
+    # halves sent to the helper one batch ahead, so that it has work while this
+    # process files the batch before
+    queued: deque[tuple[list[tuple[str, str]], list[tuple[str, str]], Any]] = deque()
     with pool:
-        for batch in rest:
-            one, two = batch[: len(batch) // 2], batch[len(batch) // 2 :]
-            later = None if pool is None else pool.submit(_prepare, [t for _, t in two], params)
-            if one:
-                yield (one, *_prepare([t for _, t in one], params))
-            try:
-                done = None if later is None else later.result()
-            except BrokenProcessPool:  # the helper died (killed for memory, say)
-                log.warning("template analysis: the helper process died; going on alone")
-                pool = None
-                done = None
-            yield (two, *(done or _prepare([t for _, t in two], params)))
+        for nxt in itertools.chain(rest, [None]):
+            if nxt is not None:
+                one, two = nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]
+                later = None if pool is None else pool.submit(_prepare, [t for _, t in two], params)
+                queued.append((one, two, later))
+                if len(queued) < 2:
+                    continue
+            while queued:
+                one, two, later = queued.popleft()
+                if one:
+                    yield (one, *_prepare([t for _, t in one], params))
+                try:
+                    done = None if later is None else later.result()
+                except BrokenProcessPool:  # the helper died (killed for memory, say)
+                    log.warning("template analysis: the helper process died; going on alone")
+                    pool = None
+                    done = None
+                yield (two, *(done or _prepare([t for _, t in two], params)))
+                if nxt is not None:
+                    break
 
 
 def _helper_pool() -> Any:
