@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -405,6 +406,12 @@ def test_the_helper_process_gives_the_same_clusters(monkeypatch: pytest.MonkeyPa
     assert helped_keys.row_of == alone_keys.row_of
     assert helped_keys.component_of == alone_keys.component_of
     assert np.array_equal(helped_keys.keys, alone_keys.keys)
+    # an error ends the helper at once, not when the generator is collected
+    import multiprocessing
+
+    with pytest.raises(ValueError, match="repeated ad key"):
+        cluster(items + items[:1])
+    assert multiprocessing.active_children() == []
     # every template's 60 fills form micro-clusters of that template only
     for lang in TEMPLATES:
         labels = {helped[f"{lang}-t{i}"] for i in range(60)}
@@ -412,9 +419,59 @@ def test_the_helper_process_gives_the_same_clusters(monkeypatch: pytest.MonkeyPa
         assert all(lab.startswith(lang) or lab.startswith("dup") for lab in labels)
 
 
-def test_a_helper_that_dies_is_replaced_by_this_process() -> None:
+@pytest.mark.skipif(cores() < 2, reason="the helper process needs two cores")
+@pytest.mark.parametrize("when", ["while reading", "after reading"])
+def test_a_helper_killed_is_replaced_by_this_process(
+    when: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The helper is killed (SIGKILL, as the OOM killer would) while cluster() reads
+    its input, or once it has read it all: one warning, the same clusters, no child
+    left."""
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    from adsentry.link import templates
+
+    items = [
+        (f"{k}-{n}", f"{text} ref{n}")
+        for n in range(25)
+        for k, text in many_items()
+        if not k.startswith("short")
+    ]
+    assert len(items) == 5_250  # three batches: 2,048, 2,048 and 1,154
+    monkeypatch.setattr(templates, "HELPER_MIN_TEXTS", 10**9)
+    want = cluster(items)
+    monkeypatch.setattr(templates, "HELPER_MIN_TEXTS", 2_048)
+
+    def kill_helper() -> None:
+        helpers = multiprocessing.active_children()
+        assert len(helpers) == 1
+        os.kill(helpers[0].pid, signal.SIGKILL)
+        time.sleep(0.3)  # for the pool to see it
+
+    def read() -> Iterator[tuple[str, str]]:
+        for i, item in enumerate(items):
+            if when == "while reading" and i == 3_000:
+                kill_helper()
+            yield item
+        if when == "after reading":
+            kill_helper()
+
+    with caplog.at_level("WARNING", logger="adsentry.link.templates"):
+        assert cluster(read()) == want
+    assert [r.getMessage() for r in caplog.records] == [
+        "template analysis: the helper process died; going on alone"
+    ]
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("how", ["submit", "result"])
+def test_a_dead_helper_pool_is_replaced_by_this_process(how: str) -> None:
     """In a pure-Python process (where the helper pool can be swapped for one whose
-    helper is dead), cluster() logs a warning and finishes alone, with the same result."""
+    helper is dead, raising at submit or at the result), cluster() logs one warning and
+    finishes alone, with the same result."""
     import json
     import subprocess
     import sys
@@ -429,6 +486,8 @@ class Dead:
     def __enter__(self): return self
     def __exit__(self, *exc): return None
     def submit(self, fn, *args):
+        if sys.argv[1] == "submit":
+            raise BrokenProcessPool("gone")
         f = Future(); f.set_exception(BrokenProcessPool("gone")); return f
 
 items = [tuple(i) for i in json.load(sys.stdin)]
@@ -444,7 +503,7 @@ print(got == want, seen)
 """
     env = {**__import__("os").environ, "ADSENTRY_PURE_PYTHON": "1"}
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, how],
         input=json.dumps(many_items()),
         capture_output=True,
         text=True,

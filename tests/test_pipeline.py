@@ -45,7 +45,8 @@ b.__exit__(None, None, None)
 assert gc.get_threshold() == default and gc.get_freeze_count() == 0
 
 # a pool worker keeps the settings for its life
-pipeline._init_worker(("extract",), PipelineConfig())
+import os
+pipeline._init_worker(("extract",), PipelineConfig(), os.getppid())
 assert gc.get_threshold()[0] == pipeline.BATCH_GC_THRESHOLD, gc.get_threshold()
 assert gc.get_freeze_count() > 0
 print("ok")

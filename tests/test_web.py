@@ -722,15 +722,15 @@ def test_a_screening_process_ends_within_seconds_of_its_parent(tmp_path: Path) -
     import os
     import time
 
-    from adsentry.screen import _exit_with
+    from adsentry.orphans import end_with_parent
 
     record = tmp_path / "pid"
 
     def parent() -> None:
         if os.fork() == 0:  # the screening process: watches its parent
             record.write_text(str(os.getpid()))
-            _exit_with(os.getppid())
-            time.sleep(30)  # not reached: _exit_with ends the process
+            end_with_parent(os.getppid())
+            time.sleep(30)  # not reached: the watching thread ends the process
             os._exit(1)
         time.sleep(0.3)
         os._exit(0)  # the parent dies without stopping it (killed, say)

@@ -30,6 +30,7 @@ from adsentry.extract import extract_all
 from adsentry.io.quarantine import QuarantineFile, quarantine_path
 from adsentry.io.readers import AdReader, ReadStats, Rejected, read_batches
 from adsentry.model import Ad, Entity, Indicator
+from adsentry.orphans import end_with_parent
 
 if TYPE_CHECKING:  # the corpus stages load scipy and SQLAlchemy: not at import time,
     # so that `adsentry extract`, which runs only the per-ad stages, starts fast
@@ -132,7 +133,8 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Run the stages once over a small made-up ad, so that lazily loaded tables
-        (gazetteer, name lexicons) are in memory before worker processes fork."""
+        (gazetteer, name lexicons) are in memory before the first real ad (each worker
+        process of :meth:`pipe_batches` calls it once, as it starts)."""
         self(
             Ad(
                 ad_id="warm-up",
@@ -172,7 +174,7 @@ class Pipeline:
             max_workers=n_process,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(self.stage_names, self.config),
+            initargs=(self.stage_names, self.config, os.getpid()),
         ) as pool:
             # A worker sends back what it found, not the ads: they are here already.
             pending: deque[tuple[Future[list[_Found]], list[Ad], T]] = deque()
@@ -206,8 +208,9 @@ class Pipeline:
 _WORKER: Pipeline | None = None
 
 
-def _init_worker(stage_names: tuple[str, ...], config: PipelineConfig) -> None:
+def _init_worker(stage_names: tuple[str, ...], config: PipelineConfig, parent: int) -> None:
     global _WORKER
+    end_with_parent(parent)
     _WORKER = Pipeline(stage_names, config)
     _WORKER.warm_up()
     hold_batch_gc()

@@ -34,7 +34,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,6 +54,7 @@ from adsentry.link.networks import (
 )
 from adsentry.link.templates import DEFAULT_PARAMS, TemplateParams
 from adsentry.model import Ad, Entity
+from adsentry.orphans import end_with_parent
 from adsentry.pipeline import DEFAULT_STAGES, Doc, Pipeline, PipelineConfig, hold_batch_gc
 from adsentry.score import NetworkRef, ScoreSettings, assess_ad
 from adsentry.store import Store
@@ -497,19 +497,8 @@ def init_screening_process(screener: Screener, parent: int) -> None:
     # broken worker could not, and write to the server's event loop.
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    watch = threading.Thread(target=_exit_with, args=(parent,), daemon=True)
-    watch.start()
+    end_with_parent(parent, ignore_sigint=True)
     # the parent's pooled connections must not be used (nor closed) by the child
     screener.store.engine.dispose(close=False)
     _POOL_SCREENER.append(screener)
     hold_batch_gc()
-
-
-def _exit_with(parent: int) -> None:
-    """End this process once ``parent`` is gone (killed without stopping its pool: an
-    orphaned screening process would hold the database open for ever). Checked each
-    second."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)

@@ -86,7 +86,7 @@ import logging
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
@@ -1025,7 +1025,7 @@ HELPER_MIN_TEXTS = _BATCH
 
 def _prepared(
     items: Iterable[tuple[str, str]], params: TemplateParams
-) -> Iterator[tuple[list[tuple[str, str]], _Analysis, NDArray[np.uint64]]]:
+) -> Generator[tuple[list[tuple[str, str]], _Analysis, NDArray[np.uint64]], None, None]:
     """``(batch, analysis, band keys)`` for consecutive batches of ``items``
     (:func:`_prepare`), in order. Where this process may use two CPU cores and can
     fork, and the first batch holds :data:`HELPER_MIN_TEXTS` texts, each batch is
@@ -1046,13 +1046,19 @@ def _prepared(
     from concurrent.futures.process import BrokenProcessPool
 
     # halves sent to the helper one batch ahead, so that it has work while this
-    # process files the batch before
+    # process files the batch before; None for a half this process prepares itself
     queued: deque[tuple[list[tuple[str, str]], list[tuple[str, str]], Any]] = deque()
+    helping = True  # until the helper dies
     with pool:
         for nxt in itertools.chain(rest, [None]):
             if nxt is not None:
                 one, two = nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]
-                later = None if pool is None else pool.submit(_prepare, [t for _, t in two], params)
+                later = None
+                if helping:
+                    try:
+                        later = pool.submit(_prepare, [t for _, t in two], params)
+                    except BrokenProcessPool:
+                        helping = _helper_died()
                 queued.append((one, two, later))
                 if len(queued) < 2:
                     continue
@@ -1060,31 +1066,51 @@ def _prepared(
                 one, two, later = queued.popleft()
                 if one:
                     yield (one, *_prepare([t for _, t in one], params))
-                try:
-                    done = None if later is None else later.result()
-                except BrokenProcessPool:  # the helper died (killed for memory, say)
-                    log.warning("template analysis: the helper process died; going on alone")
-                    pool = None
-                    done = None
+                done = None
+                if later is not None:
+                    try:
+                        done = later.result()
+                    except BrokenProcessPool:
+                        helping = helping and _helper_died()
                 yield (two, *(done or _prepare([t for _, t in two], params)))
                 if nxt is not None:
                     break
 
 
+def _helper_died() -> bool:
+    log.warning("template analysis: the helper process died; going on alone")
+    return False
+
+
 def _helper_pool() -> Any:
     """A one-process pool forked from this one, or None where this process may use
-    only one CPU core or cannot fork (then :func:`_prepared` works alone)."""
+    only one CPU core, cannot fork, or is daemonic (a :mod:`multiprocessing` worker,
+    which may not have children); then :func:`_prepared` works alone. The helper ends
+    with this process (:func:`adsentry.orphans.end_with_parent`) and leaves Ctrl-C to
+    it."""
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    from adsentry.orphans import end_with_parent
 
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (
+        cores < 2
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or multiprocessing.current_process().daemon
+    ):
         return None
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=partial(end_with_parent, ignore_sigint=True),
+        initargs=(os.getpid(),),
+    )
 
 
 def _candidates(
@@ -1181,8 +1207,9 @@ def cluster(
     are a function of the pair and its buckets, copies are one node, and the cut of a
     component into micro-clusters depends only on its texts and links, which is what
     lets :mod:`adsentry.link.incremental` relink a part. ``items`` may be a generator
-    (read once, 2,048 at a time). Raises ValueError on a repeated ad key. ``keys_out``, when
-    given, is filled with the band keys of every item (no second MinHash pass).
+    (read once, 2,048 at a time, up to two batches ahead of the one being filed: see
+    :func:`_prepared`). Raises ValueError on a repeated ad key. ``keys_out``, when given,
+    is filled with the band keys of every item (no second MinHash pass).
     ``cuts``: the hub cuts of the LSH buckets (:func:`bucket_cuts`) when the items are
     part of a larger linked set (incremental linking); by default they are computed
     over the items.
@@ -1201,25 +1228,29 @@ def cluster(
     eligible_parts: list[NDArray[np.bool_]] = []
     band_parts: list[NDArray[np.uint64]] = []
     uid_parts: list[NDArray[np.int64]] = []
-    for batch, a, batch_keys in _prepared(items, params):
-        new: list[int] = []
-        for i, ((key, _), ck) in enumerate(zip(batch, a.copy_keys, strict=True)):
-            if key in seen:
-                raise ValueError(f"repeated ad key {key!r}")
-            seen.add(key)
-            uid = uid_of.get(ck)
-            if uid is None:
-                uid = uid_of[ck] = len(members)
-                members.append([])
-                new.append(i)
-            members[uid].append(key)
-        rows = np.asarray(new, dtype=np.int64)
-        table.append(a, rows)
-        ok = _eligible(a, params)[rows]
-        eligible_parts.append(ok)
-        first_uid = len(members) - len(rows)
-        uid_parts.append(first_uid + np.flatnonzero(ok))
-        band_parts.append(batch_keys[rows[ok]])
+    prepared = _prepared(items, params)
+    try:
+        for batch, a, batch_keys in prepared:
+            new: list[int] = []
+            for i, ((key, _), ck) in enumerate(zip(batch, a.copy_keys, strict=True)):
+                if key in seen:
+                    raise ValueError(f"repeated ad key {key!r}")
+                seen.add(key)
+                uid = uid_of.get(ck)
+                if uid is None:
+                    uid = uid_of[ck] = len(members)
+                    members.append([])
+                    new.append(i)
+                members[uid].append(key)
+            rows = np.asarray(new, dtype=np.int64)
+            table.append(a, rows)
+            ok = _eligible(a, params)[rows]
+            eligible_parts.append(ok)
+            first_uid = len(members) - len(rows)
+            uid_parts.append(first_uid + np.flatnonzero(ok))
+            band_parts.append(batch_keys[rows[ok]])
+    finally:  # on an error too: the helper process ends now, not when collected
+        prepared.close()
     del uid_of, seen
     table.freeze()
     n = len(members)
