@@ -377,9 +377,10 @@ def analyze(
         done_before, sent = 0, 0
         for reader in readers:
             for ads, rejected in read_batches(reader, batch_size):
-                yield skip_stored(ads), (rejected, done_before + reader.bytes_read)
-                sent += 1
-                if sent == workers:
+                fresh = skip_stored(ads)
+                yield fresh, (rejected, done_before + reader.bytes_read)
+                sent += bool(fresh)  # a run that stores nothing may not link at all
+                if sent == workers and fresh:
                     _load_corpus_stages()  # while the pool runs its first batches
             done_before += reader.total_bytes
             report.read.merge(reader.stats)
