@@ -12,6 +12,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -c "from adsentry.gazetteer import warm_cache; warm_cache()"
 	touch $@
 
 # Recompile the per-ad stages with mypyc after editing them (setup.py); until then

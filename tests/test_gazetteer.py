@@ -195,3 +195,23 @@ def test_cache_keeps_the_newest_builds_beside_the_current_one(tmp_path: Path) ->
     left = sorted(p.name for p in tmp_path.iterdir())
     # kept: the current one and the 3 newest others (5, 4, 3)
     assert left == sorted(p.name for p in [paths[0], paths[3], paths[4], paths[5]])
+
+
+def test_warm_cache_builds_the_tables_once_for_later_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ADSENTRY_CACHE_DIR": str(tmp_path)}
+    code = (
+        "from adsentry import gazetteer as g; before = g.tables_ready(); g.warm_cache(); "
+        "print(before, g.tables_ready())"
+    )
+
+    def run() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    assert run() == "False True"  # an empty cache directory: built here
+    assert [p.name.startswith("gazetteer-") for p in tmp_path.iterdir()] == [True]
+    assert run() == "True True"  # a later process finds it on disk

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from adsentry.extract import extract_all
+from adsentry.gazetteer import tables_ready
 from adsentry.io.quarantine import QuarantineFile, quarantine_path
 from adsentry.io.readers import AdReader, ReadStats, Rejected, read_batches
 from adsentry.model import Ad, Entity, Indicator
@@ -160,8 +161,11 @@ class Pipeline:
         input order. Each process loads the stages' tables itself (about 0.3 s and
         57 MiB for the default stages), in parallel, while this one goes on reading:
         loading them here before the pool forks would keep the other cores idle for
-        that long, and this process never runs the stages. While the batches run, the
-        cyclic garbage collector runs less often (see :func:`batch_gc`).
+        that long, and this process never runs the stages. Only where the gazetteer
+        is not cached yet (:func:`adsentry.gazetteer.tables_ready`: 2-4 s to build)
+        does this process load them first, for the forked processes to inherit. While
+        the batches run, the cyclic garbage collector runs less often (see
+        :func:`batch_gc`).
         """
         if n_process <= 1:
             self.warm_up()  # load the tables before they are frozen out of collection
@@ -170,6 +174,10 @@ class Pipeline:
                     yield self.run_batch(ads), payload
             return
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        if ctx.get_start_method() == "fork" and not tables_ready():
+            # the first run after an install: the gazetteer is built and cached once,
+            # here, and inherited, not built by every process at once
+            self.warm_up()
         with ProcessPoolExecutor(
             max_workers=n_process,
             mp_context=ctx,
