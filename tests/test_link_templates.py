@@ -32,6 +32,7 @@ from adsentry.link.templates import (
     similarity,
     tokenize,
 )
+from adsentry.pipeline import default_workers
 
 # Ads written for these tests: one template each in English, Danish and Spanish, with
 # the name, the age and the city as the slots.
@@ -382,13 +383,7 @@ def many_items() -> list[tuple[str, str]]:
     return items
 
 
-def cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0))
-
-
-@pytest.mark.skipif(cores() < 2, reason="the helper process needs two cores")
+@pytest.mark.skipif(default_workers() < 2, reason="the helper process needs two cores")
 def test_the_helper_process_gives_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
     from adsentry.link import templates
 
@@ -419,7 +414,7 @@ def test_the_helper_process_gives_the_same_clusters(monkeypatch: pytest.MonkeyPa
         assert all(lab.startswith(lang) or lab.startswith("dup") for lab in labels)
 
 
-@pytest.mark.skipif(cores() < 2, reason="the helper process needs two cores")
+@pytest.mark.skipif(default_workers() < 2, reason="the helper process needs two cores")
 @pytest.mark.parametrize("when", ["while reading", "after reading"])
 def test_a_helper_killed_is_replaced_by_this_process(
     when: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture

@@ -517,7 +517,7 @@ def tables_ready() -> bool:
     if _TABLES is not None:
         return True
     try:
-        return (_cache_dir() / f"gazetteer-{_cache_key()}.marshal").is_file()
+        return _cache_path().is_file()
     except (OSError, ModuleNotFoundError):
         return False
 
@@ -527,6 +527,10 @@ def warm_cache() -> None:
     calls this, so that the first command after an install or a build does not)."""
     if not tables_ready():
         _tables()
+
+
+def _cache_path() -> Path:
+    return _cache_dir() / f"gazetteer-{_cache_key()}.marshal"
 
 
 def _cache_dir() -> Path:
@@ -569,7 +573,7 @@ def _geonames_data_dir() -> Path:
 
 def _load() -> dict[str, Any]:
     """The tables from the cache, or built (and cached when the directory is writable)."""
-    path = _cache_dir() / f"gazetteer-{_cache_key()}.marshal"
+    path = _cache_path()
     try:
         with open(path, "rb") as f:
             data: dict[str, Any] = marshal.loads(f.read())
